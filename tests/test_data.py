@@ -320,3 +320,34 @@ def test_bad_arguments(tmp_path, arguments, message):
     write_side_by_side(tmp_path, count=1)
     with pytest.raises(ValueError, match=message):
         data.load_paired(tmp_path, **arguments)
+
+
+# ------------------------------------------------------------------ the figures of notebook 01
+
+
+def test_viz_maps_each_value_range_to_zero_one():
+    from p2plib import viz
+
+    np.testing.assert_allclose(viz.as_display_image(np.array([[0, 255]], np.uint8)), [[0, 1]])
+    np.testing.assert_allclose(viz.as_display_image(np.array([[-1.0, 0.0, 1.0]])), [[0, 0.5, 1]])
+    np.testing.assert_allclose(viz.as_display_image(np.array([[0.0, 127.5, 255.0]])),
+                               [[0, 0.5, 1]])
+    assert viz.as_display_image(np.zeros((4, 5, 1), np.float32)).shape == (4, 5)
+    with pytest.raises(ValueError, match="expected one image"):
+        viz.as_display_image(np.zeros((4, 5, 2)))
+
+
+def test_viz_figures_draw_and_return_none(monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from p2plib import viz
+
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda: shown.append(len(plt.gcf().axes)))
+    batch = np.random.default_rng(0).uniform(-1, 1, (3, 8, 8, 3)).astype(np.float32)
+    assert viz.show_images(batch, titles=["a", "b", "c"]) is None
+    assert viz.show_pairs(batch, -batch, count=2) is None
+    assert viz.show_triplets(batch, batch, batch) is None
+    assert shown == [3, 4, 9]
+    with pytest.raises(ValueError, match="different numbers of images"):
+        viz.show_pairs(batch, batch[:2])
