@@ -43,6 +43,12 @@ def _images_of(images) -> list:
     return list(array) if array.ndim == 4 else [array]
 
 
+def _aspect(image) -> float:
+    """Width over height of an image, so that figures are not letterboxed."""
+    shape = np.shape(image)
+    return shape[1] / shape[0]
+
+
 def _draw(axis, image, title=None, value_range=None) -> None:
     picture = as_display_image(image, value_range)
     axis.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0.0, vmax=1.0,
@@ -58,8 +64,9 @@ def show_grid(rows, column_titles=None, row_titles=None, size: float = 2.5, valu
     """Draw ``rows`` (a list of lists of images) as a grid; titles over columns and rows."""
     rows = [_images_of(row) for row in rows]
     columns = max(len(row) for row in rows)
+    aspect = _aspect(rows[0][0])
     figure, axes = plt.subplots(
-        len(rows), columns, figsize=(size * columns, size * len(rows)), squeeze=False
+        len(rows), columns, figsize=(size * aspect * columns, size * len(rows)), squeeze=False
     )
     for r, row in enumerate(rows):
         for c in range(columns):
@@ -85,9 +92,9 @@ def show_images(images, titles=None, columns: int | None = None, size: float = 2
     if titles is not None and len(titles) != len(images):
         raise ValueError(f"got {len(images)} images but {len(titles)} titles")
     columns = columns or len(images)
+    rows = -(-len(images) // columns)
     figure, axes = plt.subplots(
-        -(-len(images) // columns), columns,
-        figsize=(size * columns, size * -(-len(images) // columns)), squeeze=False,
+        rows, columns, figsize=(size * _aspect(images[0]) * columns, size * rows), squeeze=False
     )
     for index, axis in enumerate(axes.flat):
         if index < len(images):
