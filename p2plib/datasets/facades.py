@@ -1,0 +1,546 @@
+"""Synthetic facades: label maps of building fronts and photos rendered from them.
+
+Introduced in notebook 01. A layout (wall, floors of windows, doors, balconies, cornices,
+sills, shop fronts, sky) is sampled from a seed in fractions of the image, so the same seed
+gives the same building at any size; it is then rasterised into a class mask and rendered
+into a photo. The photo has its own seed: wall colour and texture (brick, plaster or stone),
+lighting and shadows, reflections in the glass and sensor noise all vary, so one label map
+has many plausible photos. That is what makes the task a good test for a conditional GAN:
+a plain L1 regressor can only predict the blurry average of those photos.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .storage import build_atomically, parse_image_size, save_png, side_by_side
+
+GENERATOR_VERSION = 1
+
+FACADE_CLASSES = (
+    "sky",
+    "wall",
+    "window",
+    "door",
+    "balcony",
+    "cornice",
+    "sill",
+    "shop",
+    "pillar",
+    "blind",
+    "molding",
+)
+"""Class names; a class id is the index into this tuple (and into ``FACADE_PALETTE``)."""
+
+FACADE_PALETTE = np.array(
+    [
+        (0, 0, 170),  # sky: dark blue, like the background of the CMP labels
+        (0, 0, 255),  # wall
+        (0, 117, 255),  # window
+        (0, 220, 255),  # door
+        (85, 255, 170),  # balcony
+        (170, 255, 85),  # cornice
+        (255, 255, 0),  # sill
+        (255, 170, 0),  # shop
+        (255, 85, 0),  # pillar
+        (255, 0, 0),  # blind (shutters and roller blinds)
+        (170, 0, 0),  # molding (window surrounds)
+    ],
+    dtype=np.uint8,
+)
+"""Label colour of each class, uint8 [K, 3]: a jet-like ramp in the spirit of CMP facades."""
+
+SKY, WALL, WINDOW, DOOR, BALCONY, CORNICE, SILL, SHOP, PILLAR, BLIND, MOLDING = range(
+    len(FACADE_CLASSES)
+)
+
+SPLIT_SIZES = {"train": 400, "val": 100, "test": 100}
+"""Pairs per split (as many as CMP facades has for training)."""
+
+SPLIT_SEED_OFFSETS = {"train": 0, "val": 1_000_000, "test": 2_000_000}
+"""Pair ``i`` of a split uses seed ``offset + i``, so the splits never share a building."""
+
+
+@dataclass(frozen=True)
+class Element:
+    """One labelled rectangle of a layout, in fractions of the image (0 = top/left)."""
+
+    class_id: int
+    top: float
+    left: float
+    bottom: float
+    right: float
+
+
+# ---------------------------------------------------------------- layout
+
+
+def sample_facade_layout(seed: int) -> tuple[Element, ...]:
+    """The rectangles of one facade, in paint order (later ones cover earlier ones).
+
+    Depends on ``seed`` only, never on the image size.
+    """
+    rng = np.random.default_rng([int(seed), 0])
+    elements: list[Element] = []
+
+    def add(class_id, top, left, bottom, right):
+        elements.append(Element(class_id, top, max(left, 0.0), bottom, min(right, 1.0)))
+
+    roof = rng.uniform(0.04, 0.2)
+    if rng.random() < 0.5:
+        left, right = 0.0, 1.0
+    else:
+        left, right = rng.uniform(0.0, 0.1), 1.0 - rng.uniform(0.0, 0.1)
+    ground_top = 1.0 - rng.uniform(0.16, 0.26)
+    add(WALL, roof, left, 1.0, right)
+
+    if rng.random() < 0.3:  # pilasters at both edges of the building
+        width = rng.uniform(0.02, 0.04)
+        add(PILLAR, roof, left, 1.0, left + width)
+        add(PILLAR, roof, right - width, 1.0, right)
+
+    roof_cornice = rng.uniform(0.015, 0.035)
+    overhang = rng.uniform(0.0, 0.015)
+    add(CORNICE, roof, left - overhang, roof + roof_cornice, right + overhang)
+
+    columns = int(rng.integers(3, 7))
+    column_width = (right - left) / columns
+    _add_upper_floors(rng, add, roof + roof_cornice, ground_top, left, right, columns)
+    _add_ground_floor(rng, add, ground_top, left, right, columns, column_width)
+    return tuple(elements)
+
+
+def _add_upper_floors(rng, add, top, ground_top, left, right, columns):
+    floors = int(rng.integers(2, 6))
+    floors = max(1, min(floors, int((ground_top - top) / 0.09)))
+    floor_height = (ground_top - top) / floors
+    column_width = (right - left) / columns
+
+    window_width = column_width * rng.uniform(0.4, 0.62)
+    window_height = floor_height * rng.uniform(0.45, 0.65)
+    window_offset = floor_height * rng.uniform(0.15, 0.28)
+    shutter_width = 0.45 * window_width
+    has_molding = rng.random() < 0.35
+    molding_margin = window_width * rng.uniform(0.08, 0.16)
+    has_shutters = rng.random() < 0.3 and window_width + 2 * shutter_width < 0.95 * column_width
+    has_blinds = not has_shutters and rng.random() < 0.35
+    has_sills = rng.random() < 0.8
+    sill_height = rng.uniform(0.008, 0.016)
+    has_string_courses = rng.random() < 0.35
+    balcony_chance = rng.choice([0.0, 0.3, 0.6])
+    continuous_balconies = rng.random() < 0.4
+
+    for floor in range(floors):
+        floor_top = top + floor * floor_height
+        if has_string_courses and floor > 0:
+            add(CORNICE, floor_top - 0.008, left, floor_top + 0.006, right)
+        has_balcony = rng.random() < balcony_chance
+        window_top = floor_top + window_offset
+        # a balcony floor has French windows reaching down to the floor
+        if has_balcony:
+            window_bottom = floor_top + 0.97 * floor_height
+        else:
+            window_bottom = window_top + window_height
+        blind_fractions = rng.uniform(0.0, 0.6, size=columns) * (rng.random(columns) < 0.6)
+        for column in range(columns):
+            centre = left + (column + 0.5) * column_width
+            x0, x1 = centre - window_width / 2, centre + window_width / 2
+            if has_molding:
+                add(MOLDING, window_top - 1.5 * molding_margin, x0 - molding_margin,
+                    window_bottom + 0.5 * molding_margin, x1 + molding_margin)
+            if has_shutters:
+                add(BLIND, window_top, x0 - shutter_width, window_bottom, x0)
+                add(BLIND, window_top, x1, window_bottom, x1 + shutter_width)
+            add(WINDOW, window_top, x0, window_bottom, x1)
+            if has_blinds and blind_fractions[column] > 0.05:
+                covered = blind_fractions[column] * (window_bottom - window_top)
+                add(BLIND, window_top, x0, window_top + covered, x1)
+            if has_sills and not has_balcony:
+                overhang = 0.12 * window_width
+                add(SILL, window_bottom, x0 - overhang, window_bottom + sill_height, x1 + overhang)
+            if has_balcony and not continuous_balconies:
+                margin = 0.15 * window_width
+                add(BALCONY, floor_top + 0.64 * floor_height, x0 - margin,
+                    floor_top + floor_height + 0.012, x1 + margin)
+        if has_balcony and continuous_balconies:
+            add(BALCONY, floor_top + 0.64 * floor_height, left + 0.01,
+                floor_top + floor_height + 0.012, right - 0.01)
+
+
+def _add_ground_floor(rng, add, ground_top, left, right, columns, column_width):
+    ground_height = 1.0 - ground_top
+    if rng.random() < 0.8:  # the belt course between ground floor and upper floors
+        add(CORNICE, ground_top - rng.uniform(0.012, 0.025), left, ground_top + 0.004, right)
+    if rng.random() < 0.55:
+        shops = int(rng.integers(1, 4))
+        segment = (right - left) / shops
+        pillar = segment * rng.uniform(0.04, 0.1)
+        shop_top = ground_top + ground_height * rng.uniform(0.08, 0.2)
+        door_shop = int(rng.integers(shops))
+        door_width = segment * rng.uniform(0.15, 0.25)
+        door_left = rng.uniform(0.1, 0.9 - door_width / segment)
+        for shop in range(shops):
+            x0 = left + shop * segment
+            add(PILLAR, ground_top, x0, 1.0, x0 + pillar)
+            add(SHOP, shop_top, x0 + pillar, 1.0, x0 + segment - pillar)
+            if shop == door_shop:
+                door_x = x0 + door_left * segment
+                add(DOOR, shop_top + 0.1 * ground_height, door_x, 1.0, door_x + door_width)
+        add(PILLAR, ground_top, right - pillar, 1.0, right)
+    else:
+        door_column = int(rng.integers(columns))
+        door_width = column_width * rng.uniform(0.45, 0.75)
+        door_top = ground_top + ground_height * rng.uniform(0.1, 0.3)
+        window_top = ground_top + ground_height * rng.uniform(0.15, 0.3)
+        window_bottom = ground_top + ground_height * rng.uniform(0.65, 0.8)
+        window_width = column_width * rng.uniform(0.35, 0.6)
+        has_window = rng.random(columns) < 0.85
+        for column in range(columns):
+            centre = left + (column + 0.5) * column_width
+            if column == door_column:
+                add(DOOR, door_top, centre - door_width / 2, 1.0, centre + door_width / 2)
+            elif has_window[column]:
+                add(WINDOW, window_top, centre - window_width / 2, window_bottom,
+                    centre + window_width / 2)
+
+
+# ---------------------------------------------------------------- rasterising
+
+
+def _pixel_span(start: float, stop: float, pixels: int) -> tuple[int, int]:
+    """Pixels covered by [start, stop) of a side of ``pixels``; at least one if on screen."""
+    first = int(round(start * pixels))
+    last = int(round(stop * pixels))
+    first = min(max(first, 0), pixels)
+    last = min(max(last, first + 1), pixels)
+    return first, last
+
+
+def _element_slices(element: Element, height: int, width: int):
+    rows = _pixel_span(element.top, element.bottom, height)
+    cols = _pixel_span(element.left, element.right, width)
+    return slice(*rows), slice(*cols)
+
+
+def facade_mask(layout, image_size=256) -> np.ndarray:
+    """Rasterise a layout into a uint8 HxW mask of class ids (0 = sky where nothing is)."""
+    height, width = parse_image_size(image_size)
+    mask = np.zeros((height, width), dtype=np.uint8)
+    for element in layout:
+        rows, cols = _element_slices(element, height, width)
+        mask[rows, cols] = element.class_id
+    return mask
+
+
+def labels_to_rgb(mask: np.ndarray) -> np.ndarray:
+    """Colour a class mask with ``FACADE_PALETTE`` (uint8 HxWx3)."""
+    return FACADE_PALETTE[mask]
+
+
+def rgb_to_labels(labels_rgb: np.ndarray) -> np.ndarray:
+    """Class ids of a label image, each pixel taking the nearest palette colour."""
+    pixels = labels_rgb.reshape(-1, 1, 3).astype(np.int32)
+    distances = ((pixels - FACADE_PALETTE[None].astype(np.int32)) ** 2).sum(axis=-1)
+    return distances.argmin(axis=1).astype(np.uint8).reshape(labels_rgb.shape[:2])
+
+
+# ---------------------------------------------------------------- rendering
+
+_WALL_COLOURS = {
+    "brick": [(0.55, 0.25, 0.18), (0.62, 0.33, 0.22), (0.45, 0.22, 0.17), (0.66, 0.45, 0.32)],
+    "plaster": [
+        (0.85, 0.78, 0.62), (0.92, 0.88, 0.76), (0.82, 0.62, 0.32), (0.85, 0.62, 0.58),
+        (0.62, 0.72, 0.80), (0.90, 0.90, 0.88), (0.60, 0.60, 0.60), (0.70, 0.78, 0.62),
+        (0.75, 0.45, 0.30),
+    ],
+    "stone": [(0.72, 0.68, 0.60), (0.55, 0.55, 0.52), (0.80, 0.74, 0.62)],
+}
+_FRAME_COLOURS = [(0.92, 0.92, 0.9), (0.3, 0.2, 0.12), (0.2, 0.2, 0.22), (0.2, 0.35, 0.25)]
+_DOOR_COLOURS = [(0.4, 0.25, 0.12), (0.15, 0.3, 0.2), (0.45, 0.1, 0.1), (0.12, 0.15, 0.3),
+                 (0.1, 0.1, 0.1), (0.55, 0.4, 0.25)]
+_SHUTTER_COLOURS = [(0.25, 0.45, 0.3), (0.45, 0.3, 0.18), (0.85, 0.85, 0.82),
+                    (0.45, 0.55, 0.62), (0.6, 0.2, 0.15)]
+_SKIES = [  # (zenith, horizon)
+    ((0.35, 0.55, 0.85), (0.75, 0.85, 0.95)),
+    ((0.70, 0.72, 0.75), (0.86, 0.87, 0.88)),
+    ((0.30, 0.35, 0.60), (0.95, 0.70, 0.50)),
+    ((0.20, 0.45, 0.80), (0.60, 0.78, 0.92)),
+]
+
+
+def _pick(rng, options):
+    return np.array(options[int(rng.integers(len(options)))], dtype=np.float32)
+
+
+def _jitter(rng, colour, amount=0.04):
+    return np.clip(colour * rng.uniform(0.88, 1.1) + rng.normal(0, amount, 3), 0, 1)
+
+
+def smooth_noise(rng, height, width, cells):
+    """Low-frequency noise on a ``cells`` grid, interpolated: the same field at any size."""
+    grid = rng.standard_normal((cells + 1, cells + 1)).astype(np.float32)
+    ys = (np.arange(height) + 0.5) / height * cells
+    xs = (np.arange(width) + 0.5) / width * cells
+    y0 = np.minimum(ys.astype(int), cells - 1)
+    x0 = np.minimum(xs.astype(int), cells - 1)
+    fy = (ys - y0)[:, None].astype(np.float32)
+    fx = (xs - x0)[None, :].astype(np.float32)
+    fy, fx = fy * fy * (3 - 2 * fy), fx * fx * (3 - 2 * fx)  # smoothstep: no creases
+    rows = grid[y0] * (1 - fy) + grid[y0 + 1] * fy
+    return rows[:, x0] * (1 - fx) + rows[:, x0 + 1] * fx
+
+
+@dataclass
+class _Canvas:
+    """The image being painted and the pixel-centre coordinates, in image fractions."""
+
+    image: np.ndarray  # HxWx3 float32 in [0, 1]
+    ys: np.ndarray  # H, fractions of the height
+    xs: np.ndarray  # W, fractions of the width
+    aspect: float  # width / height
+
+    def local(self, element: Element):
+        """Region slices and (v, u) in [0, 1] across the element, plus its size in heights."""
+        height, width = self.image.shape[:2]
+        rows, cols = _element_slices(element, height, width)
+        el_height = max(element.bottom - element.top, 1e-6)
+        el_width = max(element.right - element.left, 1e-6)
+        v = ((self.ys[rows] - element.top) / el_height)[:, None]
+        u = ((self.xs[cols] - element.left) / el_width)[None, :]
+        return rows, cols, v, u, el_height, el_width * self.aspect
+
+
+def _wall_texture(rng, height, width, aspect):
+    kind = ["brick", "plaster", "stone"][int(rng.choice(3, p=[0.35, 0.45, 0.2]))]
+    colour = _jitter(rng, _pick(rng, _WALL_COLOURS[kind]))
+    texture_rng = np.random.default_rng(rng.integers(2**63))
+    ys = ((np.arange(height) + 0.5) / height)[:, None]
+    xs = ((np.arange(width) + 0.5) / width * aspect)[None, :]  # in units of the height
+    shade = 1 + 0.06 * smooth_noise(texture_rng, height, width, 6)
+    if kind == "plaster":
+        shade = shade + 0.03 * smooth_noise(texture_rng, height, width, 24)
+    else:
+        course = rng.uniform(0.012, 0.022) if kind == "brick" else rng.uniform(0.04, 0.07)
+        length = course * (rng.uniform(2.0, 3.0) if kind == "brick" else rng.uniform(1.5, 2.5))
+        joint = rng.uniform(0.1, 0.2)
+        row = np.floor(ys / course)
+        along = xs / length + 0.5 * (row % 2)
+        rows_count = int(np.ceil(1 / course)) + 1
+        cols_count = int(np.ceil(aspect / length)) + 2
+        per_block = texture_rng.normal(0, 0.07 if kind == "brick" else 0.04,
+                                       (rows_count, cols_count)).astype(np.float32)
+        block_shade = per_block[row.astype(int) % rows_count,
+                                np.floor(along).astype(int) % cols_count]
+        in_joint = ((ys / course) % 1 < joint) | ((along % 1) < joint * course / length)
+        shade = shade + block_shade
+        mortar = rng.uniform(1.15, 1.35) if kind == "brick" else rng.uniform(0.8, 0.9)
+        shade = np.where(in_joint, mortar, shade)
+    return np.clip(shade[..., None] * colour, 0, 1).astype(np.float32), colour
+
+
+def _paint_sky(canvas, rng):
+    zenith, horizon = (_jitter(rng, np.array(c, np.float32), 0.03) for c in _pick(rng, _SKIES))
+    height, width = canvas.image.shape[:2]
+    cloud_rng = np.random.default_rng(rng.integers(2**63))
+    clouds = np.clip(smooth_noise(cloud_rng, height, width, 5) - rng.uniform(0.3, 1.5), 0, 1)
+    v = canvas.ys[:, None, None]
+    sky = zenith * (1 - v) + horizon * v
+    canvas.image[:] = sky + clouds[..., None] * (0.95 - sky)
+
+
+def _glass(rng, v, u, el_width, sky_colour):
+    """Window glass: a reflected sky gradient or dark glass, a bright streak, or a lit room."""
+    kind = rng.random()
+    if kind < 0.12:
+        warm = np.array((0.85, 0.68, 0.42), np.float32) * rng.uniform(0.6, 1.0)
+        glass = warm * (0.8 + 0.2 * v[..., None]) * np.ones_like(u)[..., None]
+    else:
+        top = sky_colour * rng.uniform(0.5, 1.0) if kind < 0.6 else np.full(3, 0.15, np.float32)
+        bottom = np.array((0.08, 0.1, 0.13), np.float32) * rng.uniform(0.5, 1.5)
+        mix = np.clip(v * rng.uniform(0.8, 1.6), 0, 1)[..., None]
+        glass = (top * (1 - mix) + bottom * mix) * np.ones_like(u)[..., None]
+    angle, position, streak = rng.uniform(0.3, 1.2), rng.uniform(-0.2, 1.2), rng.uniform(0.05, 0.2)
+    if rng.random() < 0.5:
+        distance = np.abs(u * np.cos(angle) + v * np.sin(angle) - position)
+        glass = glass + (rng.uniform(0.2, 0.5) * np.clip(1 - distance / streak, 0, 1))[..., None]
+    return glass
+
+
+def _frame(v, u, el_height, el_width, thickness, mullions):
+    """Where a window frame (and its mullions) is, as a boolean mask over (v, u)."""
+    tu = thickness / max(el_width, 1e-6)
+    tv = thickness / max(el_height, 1e-6)
+    frame = (u < tu) | (u > 1 - tu) | (v < tv) | (v > 1 - tv)
+    if mullions:
+        frame = frame | (np.abs(u - 0.5) < tu / 2) | (np.abs(v - 0.3) < tv / 2)
+    return frame
+
+
+def _paint_element(canvas, element, rng, style, wall):
+    rows, cols, v, u, el_height, el_width = canvas.local(element)
+    region = canvas.image[rows, cols]
+    shape = np.broadcast_shapes(v.shape, u.shape)
+    ones = np.ones(shape + (1,), np.float32)
+    cid = element.class_id
+    if cid == WALL:
+        region[:] = wall[rows, cols]
+    elif cid in (WINDOW, SHOP):
+        glass = _glass(rng, v, u, el_width, style["sky"])
+        if cid == SHOP:
+            sign = v < rng.uniform(0.12, 0.25)
+            glass = np.where(sign[..., None], style["sign"] * ones, glass)
+            frame = _frame(v, u, el_height, el_width, style["frame_width"], False)
+            frame = frame | ((u * 4) % 1 < 0.02)
+        else:
+            frame = _frame(v, u, el_height, el_width, style["frame_width"], style["mullions"])
+        region[:] = np.where(frame[..., None], style["frame"] * ones, glass)
+    elif cid == DOOR:
+        colour = style["door"] * rng.uniform(0.85, 1.15)
+        panels = ((np.abs(u - 0.27) < 0.15) | (np.abs(u - 0.73) < 0.15)) & (
+            (np.abs(v - 0.28) < 0.18) | (np.abs(v - 0.72) < 0.18))
+        region[:] = colour * np.where(panels, 0.78, 1.0)[..., None] * ones
+    elif cid == BALCONY:
+        bars = (u * el_width / style["bar_spacing"]) % 1 < 0.3
+        rail = bars | (v < 0.12)
+        behind = region * 0.45
+        railing = np.where(rail[..., None], style["railing"] * ones, behind)
+        region[:] = np.where((v > 0.85)[..., None], style["trim"] * 0.9 * ones, railing)
+    elif cid == CORNICE:
+        region[:] = style["trim"] * (1.1 - 0.35 * v)[..., None] * ones
+    elif cid == SILL:
+        region[:] = style["trim"] * np.where(v > 0.65, 0.7, 1.05)[..., None] * ones
+    elif cid == PILLAR:
+        region[:] = style["trim"] * (0.8 + 0.3 * np.sin(np.pi * u))[..., None] * ones
+    elif cid == BLIND:
+        if style["roller_blind"]:
+            region[:] = style["blind"] * (0.9 + 0.1 * v)[..., None] * ones
+        else:
+            slats = (v * el_height / style["slat"]) % 1 < 0.5
+            region[:] = style["shutter"] * np.where(slats, 0.85, 1.0)[..., None] * ones
+    elif cid == MOLDING:
+        region[:] = style["trim"] * np.where(v < 0.2, 1.12, 0.95)[..., None] * ones
+
+
+def _sample_style(rng):
+    trim_kind = rng.random()
+    return {
+        "sky": None,  # filled in from the painted sky
+        "frame": _pick(rng, _FRAME_COLOURS),
+        "frame_width": rng.uniform(0.004, 0.009),
+        "mullions": rng.random() < 0.6,
+        "door": _jitter(rng, _pick(rng, _DOOR_COLOURS)),
+        "shutter": _jitter(rng, _pick(rng, _SHUTTER_COLOURS)),
+        "blind": _jitter(rng, np.array((0.85, 0.82, 0.74), np.float32)),
+        "roller_blind": rng.random() < 0.5,
+        "slat": rng.uniform(0.006, 0.012),
+        "railing": np.full(3, rng.choice([0.08, 0.2, 0.85]), np.float32),
+        "bar_spacing": rng.uniform(0.015, 0.03),
+        "trim_kind": trim_kind,
+        "sign": np.clip(rng.uniform(0.1, 1.0, 3) ** 2 * 1.3, 0, 1).astype(np.float32),
+    }
+
+
+def _shadows(canvas, layout, mask, rng):
+    """Darken the wall below cornices, sills and balconies, offset by the light direction."""
+    height, width = mask.shape
+    strength = rng.uniform(0.55, 0.85)
+    depth = rng.uniform(0.006, 0.02)
+    shift = rng.uniform(-0.015, 0.015)
+    shade = np.ones((height, width), np.float32)
+    for element in layout:
+        if element.class_id in (CORNICE, SILL, BALCONY, MOLDING):
+            below = Element(SKY, element.bottom, element.left + shift,
+                            element.bottom + depth, element.right + shift)
+            rows, cols = _element_slices(below, height, width)
+            shade[rows, cols] = strength
+    receives = np.isin(mask, (WALL, PILLAR, WINDOW))
+    return np.where(receives, shade, 1.0)
+
+
+def render_facade_photo(layout, image_size=256, seed: int = 0, mask=None) -> np.ndarray:
+    """Render a photo (uint8 HxWx3) of a layout; ``seed`` picks the appearance only.
+
+    ``mask`` is the layout's ``facade_mask`` at this size, when the caller has it already.
+    """
+    height, width = parse_image_size(image_size)
+    rng = np.random.default_rng([int(seed), 1])
+    canvas = _Canvas(
+        image=np.zeros((height, width, 3), np.float32),
+        ys=((np.arange(height) + 0.5) / height).astype(np.float32),
+        xs=((np.arange(width) + 0.5) / width).astype(np.float32),
+        aspect=width / height,
+    )
+    _paint_sky(canvas, rng)
+    wall, wall_colour = _wall_texture(rng, height, width, canvas.aspect)
+    style = _sample_style(rng)
+    style["sky"] = canvas.image[0, 0].copy()
+    stone = _jitter(rng, np.array((0.85, 0.82, 0.75), np.float32), 0.03)
+    style["trim"] = (stone if style["trim_kind"] < 0.5 else
+                     np.clip(wall_colour * (1.35 if style["trim_kind"] < 0.8 else 0.7), 0, 1))
+    for element in layout:
+        _paint_element(canvas, element, rng, style, wall)
+
+    if mask is None:
+        mask = facade_mask(layout, (height, width))
+    light = (1 + rng.uniform(-0.35, 0.35) * (canvas.xs[None, :] - 0.5)
+             + rng.uniform(-0.25, 0.15) * (canvas.ys[:, None] - 0.5))
+    shade = _shadows(canvas, layout, mask, rng) * np.where(mask == SKY, 1.0, light)
+    warmth = rng.uniform(-0.06, 0.06)
+    cast = np.array([1 + warmth, 1.0, 1 - warmth], np.float32)
+    exposure = rng.uniform(0.85, 1.1)
+    noise_rng = np.random.default_rng(rng.integers(2**63))
+    sigma = rng.uniform(0.005, 0.025)
+    image = canvas.image * shade[..., None] * cast * exposure
+    image = image + sigma * noise_rng.standard_normal(image.shape, dtype=np.float32)
+    return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+
+
+def render_facade(seed: int, image_size=256, photo_seed: int | None = None):
+    """One synthetic facade: ``(labels_rgb, photo, mask)`` at ``image_size`` (int or (h, w)).
+
+    ``seed`` fixes the layout; ``photo_seed`` (default: ``seed``) fixes the appearance, so
+    the same labels can be rendered into many different photos.
+    """
+    layout = sample_facade_layout(seed)
+    mask = facade_mask(layout, image_size)
+    photo_seed = seed if photo_seed is None else photo_seed
+    photo = render_facade_photo(layout, image_size, photo_seed, mask=mask)
+    return labels_to_rgb(mask), photo, mask
+
+
+# ---------------------------------------------------------------- writing to disk
+
+
+def write_split(folder: Path, split: str, image_size, count: int) -> None:
+    """Write ``count`` pairs of ``split`` as ``NNNN.png`` (labels | photo) plus their masks."""
+    pairs = folder / split
+    masks = folder / f"{split}_masks"
+    pairs.mkdir(parents=True)
+    masks.mkdir()
+    for index in range(count):
+        labels, photo, mask = render_facade(SPLIT_SEED_OFFSETS[split] + index, image_size)
+        save_png(side_by_side(labels, photo), pairs / f"{index:04d}.png")
+        save_png(mask, masks / f"{index:04d}.png")
+
+
+def generate(final_dir: Path, image_size, split_sizes=None) -> Path:
+    """Generate every split into ``final_dir`` atomically; returns ``final_dir``."""
+    split_sizes = dict(SPLIT_SIZES if split_sizes is None else split_sizes)
+    height, width = parse_image_size(image_size)
+
+    def write(tmp_dir: Path) -> dict:
+        for split, count in split_sizes.items():
+            write_split(tmp_dir, split, (height, width), count)
+        return {
+            "name": "synthetic-facades",
+            "image_size": [height, width],
+            "splits": split_sizes,
+            "classes": list(FACADE_CLASSES),
+            "palette": FACADE_PALETTE.tolist(),
+            "layout": "labels left (A) | photo right (B); masks in <split>_masks/",
+        }
+
+    return build_atomically(final_dir, write, GENERATOR_VERSION)

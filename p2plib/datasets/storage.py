@@ -1,0 +1,116 @@
+"""Writing generated datasets to disk so that an interrupted run never looks complete.
+
+Introduced in notebook 01. A generated dataset is written into a hidden temporary folder
+beside its final place and renamed into place only when every file is there, so a folder
+with the final name is always whole.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+METADATA_FILE = "dataset.json"
+
+
+class DatasetError(ValueError):
+    """A named dataset was asked for wrongly (unknown name, split or size) or is broken."""
+
+
+def parse_image_size(image_size) -> tuple[int, int]:
+    """``256`` -> ``(256, 256)``; ``(128, 256)`` -> ``(128, 256)`` as (height, width)."""
+    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
+        size = (int(image_size), int(image_size))
+    elif (
+        isinstance(image_size, (tuple, list))
+        and len(image_size) == 2
+        and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in image_size)
+    ):
+        size = (int(image_size[0]), int(image_size[1]))
+    else:
+        raise DatasetError(
+            f"image_size must be an int or a (height, width) pair of ints, got {image_size!r}"
+        )
+    if min(size) < 8:
+        raise DatasetError(f"image_size must be at least 8 pixels each way, got {image_size!r}")
+    return size
+
+
+def size_tag(image_size) -> str:
+    """The folder suffix of a size: ``64`` for 64x64, ``64x128`` for height 64, width 128."""
+    height, width = parse_image_size(image_size)
+    return str(height) if height == width else f"{height}x{width}"
+
+
+def side_by_side(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Join two HxWx3 uint8 images into one Hx2Wx3 image, ``left`` on the left (A|B)."""
+    if left.shape != right.shape:
+        raise DatasetError(f"pair halves differ in shape: {left.shape} and {right.shape}")
+    return np.concatenate([left, right], axis=1)
+
+
+def save_png(array: np.ndarray, path: Path) -> None:
+    """Save a uint8 array as PNG, fast (light compression: these files are regenerated)."""
+    Image.fromarray(array).save(path, format="PNG", compress_level=1)
+
+
+def read_metadata(folder: Path) -> dict | None:
+    """The ``dataset.json`` of a generated dataset folder, or None when absent or unreadable."""
+    try:
+        return json.loads((Path(folder) / METADATA_FILE).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def is_complete(folder: Path, version: int) -> bool:
+    """True when ``folder`` holds a dataset written whole by generator ``version``."""
+    metadata = read_metadata(folder)
+    return metadata is not None and metadata.get("generator_version") == version
+
+
+def build_atomically(
+    final_dir: Path, write: Callable[[Path], dict], version: int
+) -> Path:
+    """Run ``write(tmp_dir)`` into a temporary folder, then rename it to ``final_dir``.
+
+    ``write`` returns the metadata to store in ``dataset.json`` (written last). A stale
+    folder from another generator version is replaced; if another process finished the
+    same dataset first, its copy is kept and ours is discarded.
+    """
+    final_dir = Path(final_dir)
+    final_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = final_dir.parent / f".{final_dir.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    tmp_dir.mkdir()
+    try:
+        metadata = dict(write(tmp_dir))
+        metadata["generator_version"] = version
+        (tmp_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True))
+        _move_into_place(tmp_dir, final_dir, version)
+    finally:
+        if tmp_dir.exists():
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+    return final_dir
+
+
+def _move_into_place(tmp_dir: Path, final_dir: Path, version: int) -> None:
+    if final_dir.exists() and not is_complete(final_dir, version):
+        stale = final_dir.parent / f".{final_dir.name}.stale-{uuid.uuid4().hex[:8]}"
+        try:
+            os.rename(final_dir, stale)
+        except FileNotFoundError:
+            pass  # another process moved it away first
+        else:
+            shutil.rmtree(stale, ignore_errors=True)
+    try:
+        os.rename(tmp_dir, final_dir)
+    except OSError:
+        if not is_complete(final_dir, version):
+            raise
+        # another process renamed its complete copy into place first; keep that one

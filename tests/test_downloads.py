@@ -1,0 +1,173 @@
+"""Downloads of the standard pix2pix datasets, against a real HTTP server on 127.0.0.1."""
+
+import functools
+import http.server
+import io
+import tarfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from p2plib import datasets
+
+RED, BLUE = (220, 20, 20), (20, 20, 220)
+
+
+def jpeg_pair(seed: int) -> bytes:
+    """A 24x48 side-by-side JPEG: red-ish noise left (A), blue-ish noise right (B)."""
+    rng = np.random.default_rng(seed)
+    halves = [np.clip(np.array(colour) + rng.normal(0, 25, (24, 24, 3)), 0, 255)
+              for colour in (RED, BLUE)]
+    buffer = io.BytesIO()
+    Image.fromarray(np.concatenate(halves, axis=1).astype(np.uint8)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+def make_archive(path: Path, members) -> bytes:
+    """Write a .tar.gz of ``members`` [(name, bytes) or TarInfo] and return its bytes."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for member in members:
+            if isinstance(member, tarfile.TarInfo):
+                tar.addfile(member)
+            else:
+                name, payload = member
+                info = tarfile.TarInfo(name)
+                info.size = len(payload)
+                tar.addfile(info, io.BytesIO(payload))
+    path.write_bytes(buffer.getvalue())
+    return buffer.getvalue()
+
+
+def real_layout(name: str, splits=("train", "val", "test"), per_split=3):
+    return [(f"{name}/{split}/{i + 1}.jpg", jpeg_pair(100 * k + i))
+            for k, split in enumerate(splits) for i in range(per_split)]
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A real HTTP server on 127.0.0.1 serving ``tmp_path/site``; yields (folder, url)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    handler = functools.partial(QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield site, f"http://127.0.0.1:{httpd.server_address[1]}/datasets"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_good_archive_downloads_extracts_and_loads(server, tmp_path):
+    site, url = server
+    (site / "datasets").mkdir()
+    make_archive(site / "datasets" / "facades.tar.gz", real_layout("facades"))
+    data_dir = tmp_path / "data"
+
+    folder = datasets.download("facades", data_dir=data_dir, base_url=url)
+
+    assert folder == (data_dir / "facades").resolve()
+    assert sorted(p.name for p in folder.iterdir()) == ["test", "train", "val"]
+    assert (folder / "train" / "2.jpg").read_bytes() == jpeg_pair(1)
+    assert sorted(p.name for p in data_dir.iterdir()) == ["facades"]  # staging and archive gone
+    # facades translates labels (B, right) to photos (A, left) by default
+    inputs, targets = next(iter(datasets.load("facades", "val", image_size=16,
+                                              data_dir=data_dir, base_url=url)))
+    assert inputs.shape == targets.shape == (1, 16, 16, 3)
+    assert inputs[0, ..., 2].numpy().mean() > inputs[0, ..., 0].numpy().mean() + 0.5  # blue
+    assert targets[0, ..., 0].numpy().mean() > targets[0, ..., 2].numpy().mean() + 0.5  # red
+    # already there: a second call neither downloads nor fails with the server gone
+    (site / "datasets" / "facades.tar.gz").unlink()
+    assert datasets.prepare("facades", data_dir=data_dir, base_url=url) == folder
+
+
+def test_base_url_from_environment(server, tmp_path, monkeypatch):
+    site, url = server
+    (site / "datasets").mkdir()
+    make_archive(site / "datasets" / "maps.tar.gz", real_layout("maps", ("train", "val")))
+    monkeypatch.setenv(datasets.BASE_URL_ENV, url + "/")
+    assert datasets.archive_url("maps") == url + "/maps.tar.gz"
+
+    folder = datasets.prepare("maps", data_dir=tmp_path / "data")
+
+    assert sorted(p.name for p in folder.iterdir()) == ["train", "val"]
+    assert datasets.path("maps", "val", data_dir=tmp_path / "data") == folder / "val"
+
+
+def test_default_base_url_is_the_pix2pix_host(monkeypatch):
+    monkeypatch.delenv(datasets.BASE_URL_ENV, raising=False)
+    assert datasets.archive_url("night2day") == (
+        "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/night2day.tar.gz")
+
+
+def escaping_members(outside: Path):
+    link = tarfile.TarInfo("facades/train/link.jpg")
+    link.type, link.linkname = tarfile.SYMTYPE, "/etc/passwd"
+    return {
+        "dot-dot": ("facades/../../../../escaped.txt", b"evil"),
+        "absolute": (str(outside / "absolute.txt"), b"evil"),
+        "symlink": link,
+    }
+
+
+@pytest.mark.parametrize("kind", ["dot-dot", "absolute", "symlink"])
+def test_member_leaving_the_target_is_refused(server, tmp_path, kind):
+    site, url = server
+    (site / "datasets").mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    good = real_layout("facades", ("train",), 2)
+    make_archive(site / "datasets" / "facades.tar.gz",
+                 good[:1] + [escaping_members(outside)[kind]] + good[1:])
+    data_dir = tmp_path / "deep" / "er" / "data"  # so '../../..' would still land in tmp_path
+    files_before = {p for p in tmp_path.rglob("*") if not p.is_dir()}
+
+    with pytest.raises(datasets.UnsafeArchiveError, match="refusing to extract .* outside"):
+        datasets.download("facades", data_dir=data_dir, base_url=url)
+
+    assert {p for p in tmp_path.rglob("*") if not p.is_dir()} == files_before
+    assert not (tmp_path / "deep" / "er" / "escaped.txt").exists()
+    assert not (outside / "absolute.txt").exists()
+    assert not (data_dir / "facades").exists()
+    assert list(data_dir.iterdir()) == []  # the bad download was deleted too
+
+
+def test_truncated_archive_leaves_nothing_and_retry_works(server, tmp_path):
+    site, url = server
+    (site / "datasets").mkdir()
+    archive = site / "datasets" / "facades.tar.gz"
+    whole = make_archive(archive, real_layout("facades"))
+    archive.write_bytes(whole[: len(whole) * 2 // 3])
+    data_dir = tmp_path / "data"
+
+    with pytest.raises(datasets.DownloadError, match="truncated or corrupt.*download it afresh"):
+        datasets.download("facades", data_dir=data_dir, base_url=url)
+    assert list(data_dir.iterdir()) == []  # no dataset folder, no staging, no archive
+
+    archive.write_bytes(whole)
+    folder = datasets.download("facades", data_dir=data_dir, base_url=url)
+    assert len(list((folder / "test").glob("*.jpg"))) == 3
+
+
+def test_missing_archive_names_the_address(server, tmp_path):
+    _, url = server
+    with pytest.raises(datasets.DownloadError, match=f"{url}/edges2shoes.tar.gz.*P2P_DATASETS_URL"):
+        datasets.download("edges2shoes", data_dir=tmp_path / "data", base_url=url)
+    assert list((tmp_path / "data").iterdir()) == []
+
+
+def test_archive_without_the_dataset_folder_is_refused(server, tmp_path):
+    site, url = server
+    (site / "datasets").mkdir()
+    make_archive(site / "datasets" / "night2day.tar.gz", [("train/1.jpg", jpeg_pair(0))])
+    with pytest.raises(datasets.DownloadError, match="not laid out as night2day/<split>"):
+        datasets.download("night2day", data_dir=tmp_path / "data", base_url=url)
+    assert list((tmp_path / "data").iterdir()) == []
