@@ -153,6 +153,9 @@ def test_same_seed_is_deterministic_and_seeds_and_epochs_differ(tmp_path):
         )
         return unbatch(dataset)[0], unbatch(dataset)[0]
 
+    repeated = iter(data.load_paired(folder, image_size=SIZE, augment=True, seed=7,
+                                     batch_size=5).repeat())
+    assert not np.array_equal(next(repeated)[0], next(repeated)[0]), "repeat() passes differ"
     first, second = two_epochs(7), two_epochs(7)
     np.testing.assert_array_equal(first[0], second[0])
     np.testing.assert_array_equal(first[1], second[1])
@@ -281,6 +284,14 @@ def test_corrupt_file_is_named(tmp_path):
     write_side_by_side(tmp_path, count=2)
     (tmp_path / "broken.png").write_bytes(b"this is not a png at all")
     with pytest.raises(DataError, match=r"broken\.png: cannot be read.*corrupt or truncated"):
+        data.load_paired(tmp_path, image_size=SIZE)
+
+
+def test_a_file_broken_after_a_successful_load_is_caught(tmp_path):
+    write_side_by_side(tmp_path, count=2)
+    data.load_paired(tmp_path, image_size=SIZE)
+    (tmp_path / "001.png").write_bytes(b"broken since")
+    with pytest.raises(DataError, match=r"001\.png: cannot be read"):
         data.load_paired(tmp_path, image_size=SIZE)
 
 
