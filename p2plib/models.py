@@ -329,8 +329,8 @@ def _generator(
     skips, image_size, channels, out_channels, base_filters, depth, norm, dropout, upsampling,
     name,
 ):
+    depth = generator_depth(image_size, depth)
     height, width = _height_width(image_size)
-    depth = generator_depth((height, width), depth)
     channels = _check_channels(channels, "channels")
     out_channels = _check_channels(out_channels, "out_channels")
     base_filters = _check_positive_int(base_filters, "base_filters", "64 in the paper")

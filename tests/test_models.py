@@ -185,6 +185,7 @@ def test_rectangular_sizes():
     assert small.predict(np.zeros((1, 64, 128, 3)), verbose=0).shape == (1, 64, 128, 3)
     discriminator = models.patchgan_discriminator((256, 512), base_filters=4)
     assert discriminator.output_shape == (None, 30, 62, 1)
+    assert [models.patch_map_size(512, n) for n in (0, 1, 3, 5)] == [512, 254, 62, 14]
 
 
 def test_depth_can_be_given_or_derived():
