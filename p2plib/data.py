@@ -401,7 +401,7 @@ def _resolve_seed(seed) -> int:
     return int(seed)
 
 
-def _check_arguments(direction, batch_size, channels):
+def _check_arguments(direction, batch_size, channels, check):
     if direction not in DIRECTIONS:
         raise ValueError(
             f"direction must be 'AtoB' (A is the input) or 'BtoA' (B is the input), "
@@ -412,6 +412,8 @@ def _check_arguments(direction, batch_size, channels):
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels!r}")
+    if check not in CHECKS:
+        raise ValueError(f"check must be one of {CHECKS}, got {check!r}")
 
 
 def load_paired(path, direction: str = "AtoB", image_size=256, load_size=None,
@@ -430,7 +432,7 @@ def load_paired(path, direction: str = "AtoB", image_size=256, load_size=None,
     bad files raise :class:`DataError` naming them. ``cache`` keeps decoded images in memory.
     Introduced in notebook 01.
     """
-    _check_arguments(direction, batch_size, channels)
+    _check_arguments(direction, batch_size, channels, check)
     size = as_size(image_size)
     load = as_size(default_load_size(size) if load_size is None else load_size, "load_size")
     if load[0] < size[0] or load[1] < size[1]:
@@ -445,9 +447,6 @@ def load_paired(path, direction: str = "AtoB", image_size=256, load_size=None,
     a_paths = [str(p) for p in files.a]
     b_paths = [str(p) for p in files.b] if files.b is not None else [""] * len(a_paths)
     dataset = tf.data.Dataset.from_tensor_slices((a_paths, b_paths))
-    if shuffle:
-        dataset = dataset.shuffle(len(a_paths), seed=seed, reshuffle_each_iteration=True)
-
     side_by_side = files.layout == "side_by_side"
 
     def decode(a_path, b_path):
@@ -457,9 +456,16 @@ def load_paired(path, direction: str = "AtoB", image_size=256, load_size=None,
             image_a, image_b = read_image(a_path, channels), read_image(b_path, channels)
         return (image_a, image_b) if direction == "AtoB" else (image_b, image_a)
 
+    # Shuffling file names before decoding is cheap; a cache must come before the shuffle,
+    # or every epoch would replay the first epoch's order. Shuffle orders do not depend on
+    # the elements, so both give the same batches for a seed.
+    if shuffle and not cache:
+        dataset = dataset.shuffle(len(a_paths), seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.map(decode, num_parallel_calls=tf.data.AUTOTUNE)
     if cache:
         dataset = dataset.cache()
+        if shuffle:
+            dataset = dataset.shuffle(len(a_paths), seed=seed, reshuffle_each_iteration=True)
 
     def finish(input_image, target_image):
         input_image.set_shape([size[0], size[1], channels])

@@ -163,6 +163,23 @@ def test_same_seed_is_deterministic_and_seeds_and_epochs_differ(tmp_path):
     assert not np.array_equal(first[0], two_epochs(8)[0])
 
 
+def test_cache_keeps_reshuffling_and_gives_the_same_batches(tmp_path):
+    folder = write_side_by_side(tmp_path, count=6, height=32, width=32)
+
+    def two_epochs(cache, augment):
+        dataset = data.load_paired(folder, image_size=SIZE, augment=augment, shuffle=True,
+                                   seed=2, batch_size=6, cache=cache)
+        return unbatch(dataset)[0], unbatch(dataset)[0]
+
+    cached, plain = two_epochs(True, True), two_epochs(False, True)
+    np.testing.assert_array_equal(cached[0], plain[0])
+    np.testing.assert_array_equal(cached[1], plain[1])
+    first, second = two_epochs(True, False)
+    assert not np.array_equal(first, second), "a cached dataset must still reshuffle"
+    np.testing.assert_array_equal(np.sort(first.reshape(6, -1), axis=0),
+                                  np.sort(second.reshape(6, -1), axis=0))
+
+
 def test_batching_shuffling_and_drop_remainder(tmp_path):
     folder = write_side_by_side(tmp_path, count=7)
     dataset = data.load_paired(folder, image_size=16, batch_size=3)
