@@ -48,8 +48,21 @@ def real_layout(name: str, splits=("train", "val", "test"), per_split=3):
 
 
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files; a request for ``*.cut.tar.gz``'s twin drops the connection halfway."""
+
     def log_message(self, *args):
         pass
+
+    def do_GET(self):
+        cut = Path(self.directory) / (self.path.lstrip("/") + ".cut")
+        if not cut.is_file():
+            return super().do_GET()
+        payload = cut.read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(2 * len(payload)))  # promises twice as much
+        self.end_headers()
+        self.wfile.write(payload)
+        self.close_connection = True
 
 
 @pytest.fixture
@@ -100,6 +113,14 @@ def test_base_url_from_environment(server, tmp_path, monkeypatch):
 
     assert sorted(p.name for p in folder.iterdir()) == ["train", "val"]
     assert datasets.path("maps", "val", data_dir=tmp_path / "data") == folder / "val"
+
+
+def test_split_missing_from_the_download_is_named(server, tmp_path):
+    site, url = server
+    (site / "datasets").mkdir()
+    make_archive(site / "datasets" / "night2day.tar.gz", real_layout("night2day", ("train",)))
+    with pytest.raises(datasets.DatasetError, match=r"night2day/test does not exist.*\['train'\]"):
+        datasets.path("night2day", "test", data_dir=tmp_path / "data", base_url=url)
 
 
 def test_default_base_url_is_the_pix2pix_host(monkeypatch):
@@ -155,6 +176,17 @@ def test_truncated_archive_leaves_nothing_and_retry_works(server, tmp_path):
     archive.write_bytes(whole)
     folder = datasets.download("facades", data_dir=data_dir, base_url=url)
     assert len(list((folder / "test").glob("*.jpg"))) == 3
+
+
+def test_connection_dropped_mid_download_leaves_nothing(server, tmp_path):
+    site, url = server
+    (site / "datasets").mkdir()
+    whole = make_archive(site / "datasets" / "cityscapes.tar.gz.cut",
+                         real_layout("cityscapes", ("train", "val")))
+    (site / "datasets" / "cityscapes.tar.gz.cut").write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(datasets.DownloadError, match="could not download cityscapes from"):
+        datasets.download("cityscapes", data_dir=tmp_path / "data", base_url=url)
+    assert list((tmp_path / "data").iterdir()) == []
 
 
 def test_missing_archive_names_the_address(server, tmp_path):

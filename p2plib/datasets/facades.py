@@ -381,9 +381,7 @@ def _frame(v, u, el_height, el_width, thickness, mullions):
 
 def _paint_element(canvas, element, rng, style, wall):
     rows, cols, v, u, el_height, el_width = canvas.local(element)
-    region = canvas.image[rows, cols]
-    shape = np.broadcast_shapes(v.shape, u.shape)
-    ones = np.ones(shape + (1,), np.float32)
+    region = canvas.image[rows, cols]  # a view: assigning to region[:] paints the canvas
     cid = element.class_id
     if cid == WALL:
         region[:] = wall[rows, cols]
@@ -391,37 +389,37 @@ def _paint_element(canvas, element, rng, style, wall):
         glass = _glass(rng, v, u, el_width, style["sky"])
         if cid == SHOP:
             sign = v < rng.uniform(0.12, 0.25)
-            glass = np.where(sign[..., None], style["sign"] * ones, glass)
+            glass = np.where(sign[..., None], style["sign"], glass)
             frame = _frame(v, u, el_height, el_width, style["frame_width"], False)
             frame = frame | ((u * 4) % 1 < 0.02)
         else:
             frame = _frame(v, u, el_height, el_width, style["frame_width"], style["mullions"])
-        region[:] = np.where(frame[..., None], style["frame"] * ones, glass)
+        region[:] = np.where(frame[..., None], style["frame"], glass)
     elif cid == DOOR:
         colour = style["door"] * rng.uniform(0.85, 1.15)
         panels = ((np.abs(u - 0.27) < 0.15) | (np.abs(u - 0.73) < 0.15)) & (
             (np.abs(v - 0.28) < 0.18) | (np.abs(v - 0.72) < 0.18))
-        region[:] = colour * np.where(panels, 0.78, 1.0)[..., None] * ones
+        region[:] = colour * np.where(panels, 0.78, 1.0)[..., None]
     elif cid == BALCONY:
         bars = (u * el_width / style["bar_spacing"]) % 1 < 0.3
         rail = bars | (v < 0.12)
         behind = region * 0.45
-        railing = np.where(rail[..., None], style["railing"] * ones, behind)
-        region[:] = np.where((v > 0.85)[..., None], style["trim"] * 0.9 * ones, railing)
+        railing = np.where(rail[..., None], style["railing"], behind)
+        region[:] = np.where((v > 0.85)[..., None], style["trim"] * 0.9, railing)
     elif cid == CORNICE:
-        region[:] = style["trim"] * (1.1 - 0.35 * v)[..., None] * ones
+        region[:] = style["trim"] * (1.1 - 0.35 * v)[..., None]
     elif cid == SILL:
-        region[:] = style["trim"] * np.where(v > 0.65, 0.7, 1.05)[..., None] * ones
+        region[:] = style["trim"] * np.where(v > 0.65, 0.7, 1.05)[..., None]
     elif cid == PILLAR:
-        region[:] = style["trim"] * (0.8 + 0.3 * np.sin(np.pi * u))[..., None] * ones
+        region[:] = style["trim"] * (0.8 + 0.3 * np.sin(np.pi * u))[..., None]
     elif cid == BLIND:
         if style["roller_blind"]:
-            region[:] = style["blind"] * (0.9 + 0.1 * v)[..., None] * ones
+            region[:] = style["blind"] * (0.9 + 0.1 * v)[..., None]
         else:
             slats = (v * el_height / style["slat"]) % 1 < 0.5
-            region[:] = style["shutter"] * np.where(slats, 0.85, 1.0)[..., None] * ones
+            region[:] = style["shutter"] * np.where(slats, 0.85, 1.0)[..., None]
     elif cid == MOLDING:
-        region[:] = style["trim"] * np.where(v < 0.2, 1.12, 0.95)[..., None] * ones
+        region[:] = style["trim"] * np.where(v < 0.2, 1.12, 0.95)[..., None]
 
 
 def _sample_style(rng):
