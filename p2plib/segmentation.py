@@ -1,0 +1,370 @@
+"""The FCN-score's segmenter: a small fully-convolutional network that labels facade photos.
+
+Introduced in notebook 06. The paper scores generated photos by running an off-the-shelf
+semantic segmentation network (FCN-8s) on them and checking how well it recovers the label
+map they were generated from. Offline, there is no such network for synthetic facades, so
+this module trains one, once, on the REAL photos of the synthetic-facades train split against
+their class masks, and caches it in the data folder as ``fcn-segmenter-<size>.keras`` (with
+``fcn-segmenter-<size>.json`` describing how it was trained and how well it does on the val
+split). ``load_or_train_segmenter`` loads the cached file, or trains it when it is missing,
+unreadable or out of date.
+
+The network is a small encoder-decoder with skip connections in the spirit of FCN-8s: strided
+3x3 convolutions down to 1/16 of the image, bilinear upsampling back, and at each scale the
+encoder's features joined to the decoder's. It is a plain functional model of stock Keras
+layers. Photos are float32 in [-1, 1] (as ``p2plib.data.load_paired`` yields them); the model
+returns per-pixel class logits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+DATASET = "synthetic-facades"
+SEGMENTER_VERSION = 1
+"""Bump when the architecture or the training recipe changes: cached segmenters retrain."""
+
+DEFAULT_BASE_FILTERS = 16
+
+
+def _num_classes_default() -> int:
+    from p2plib.datasets import FACADE_CLASSES
+
+    return len(FACADE_CLASSES)
+
+
+def _height_width(image_size) -> tuple[int, int]:
+    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
+        return int(image_size), int(image_size)
+    if (isinstance(image_size, (tuple, list)) and len(image_size) == 2
+            and all(isinstance(v, (int, np.integer)) for v in image_size)):
+        return int(image_size[0]), int(image_size[1])
+    raise ValueError(f"image_size must be an int or (height, width), got {image_size!r}")
+
+
+def default_depth(image_size) -> int:
+    """Downsampling steps: 4 (features at 1/16 of the image), 3 below 64 pixels."""
+    return 4 if min(_height_width(image_size)) >= 64 else 3
+
+
+def _conv_block(x, filters: int, strides: int, name: str):
+    x = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False,
+                      name=f"{name}_conv")(x)
+    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    return layers.ReLU(name=f"{name}_relu")(x)
+
+
+def fcn_segmenter(image_size=64, num_classes: int | None = None,
+                  base_filters: int = DEFAULT_BASE_FILTERS, depth: int | None = None,
+                  name: str = "fcn_segmenter") -> keras.Model:
+    """A small fully-convolutional segmenter: photo ``[H, W, 3]`` -> class logits ``[H, W, K]``.
+
+    Introduced in notebook 06. ``depth`` strided 3x3 convolutions (default
+    ``default_depth``) halve the image each time, filters doubling from ``base_filters`` up
+    to 8 times that; the decoder upsamples bilinearly and joins the encoder's features of
+    the same scale, back to half the image size, where a 1x1 convolution gives the
+    ``num_classes`` logits (default: the 11 synthetic-facade classes), upsampled bilinearly
+    to the full size (FCN-8s likewise predicts coarsely and upsamples).
+    """
+    height, width = _height_width(image_size)
+    num_classes = _num_classes_default() if num_classes is None else int(num_classes)
+    depth = default_depth((height, width)) if depth is None else int(depth)
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+    if depth < 2 or height % 2**depth or width % 2**depth:
+        raise ValueError(
+            f"a {height}x{width} image cannot be halved {depth} times evenly (depth >= 2); "
+            f"use a size that is a multiple of {2**max(depth, 2)} or another depth."
+        )
+    photo = keras.Input((height, width, 3), name="photo")
+    x = photo
+    skips = []
+    for level in range(depth):
+        filters = base_filters * min(2**level, 8)
+        x = _conv_block(x, filters, 2, f"down{level + 1}")
+        x = _conv_block(x, filters, 1, f"down{level + 1}_refine")
+        skips.append(x)
+    for level in reversed(range(depth - 1)):  # back up to skips[0], at half the image size
+        x = layers.UpSampling2D(2, interpolation="bilinear", name=f"up{level + 1}_resize")(x)
+        x = layers.Concatenate(name=f"up{level + 1}_skip")([x, skips[level]])
+        x = _conv_block(x, base_filters * min(2**level, 8), 1, f"up{level + 1}")
+    half_logits = layers.Conv2D(num_classes, 1, name="half_logits")(x)
+    logits = layers.UpSampling2D(2, interpolation="bilinear", name="class_logits")(half_logits)
+    return keras.Model(photo, logits, name=name)
+
+
+# ---------------------------------------------------------------------------- data
+
+
+def facade_photos_and_masks(split: str = "train", image_size=None, data_dir=None):
+    """The real photos (B halves) of a synthetic-facades split and their class masks.
+
+    Returns ``(photos float32 [N, H, W, 3] in [-1, 1], masks uint8 [N, H, W])``, both in the
+    sorted file-name order of the split (``datasets.load_masks``' order), generating the
+    dataset first if needed. Introduced in notebook 06.
+    """
+    from p2plib import data, datasets
+
+    image_size = _image_size_or_default(image_size)
+    folder = datasets.path(DATASET, split, image_size, data_dir)
+    masks = datasets.load_masks(split, image_size, data_dir)
+    pairs = data.load_paired(folder, direction="AtoB", image_size=image_size, batch_size=64,
+                             check="header")
+    photos = np.concatenate([target.numpy() for _, target in pairs])
+    if len(photos) != len(masks) or photos.shape[1:3] != masks.shape[1:3]:
+        raise ValueError(
+            f"{folder} holds {len(photos)} photos of {photos.shape[1:3]} but "
+            f"{len(masks)} masks of {masks.shape[1:3]}; delete {folder.parent} to regenerate it."
+        )
+    return photos, masks
+
+
+def _image_size_or_default(image_size):
+    if image_size is None:
+        from p2plib import config
+
+        return config.settings().image_size
+    return image_size
+
+
+def _training_batches(photos, masks, batch_size: int, seed: int):
+    """Shuffled batches with random left-right mirroring of photo and mask together."""
+    dataset = tf.data.Dataset.from_tensor_slices((photos, masks.astype(np.int32)))
+    dataset = dataset.shuffle(len(photos), seed=seed, reshuffle_each_iteration=True)
+
+    def mirror(photo, mask):
+        flip = tf.random.uniform((), seed=None) < 0.5
+        return (tf.where(flip, tf.reverse(photo, [1]), photo),
+                tf.where(flip, tf.reverse(mask, [1]), mask))
+
+    return dataset.map(mirror).batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+MAX_SEGMENTER_PIXELS = 128 * 128
+"""Larger photos are halved for the segmenter until they fit: training stays in minutes."""
+
+
+def segmenter_input_size(image_size) -> tuple[int, int]:
+    """The size the segmenter for ``image_size`` photos works at: halved until at most 128x128.
+
+    At 256x256 it sees 128x128 photos (its labels are upsampled back to 256x256 to score).
+    """
+    height, width = _height_width(image_size)
+    while height * width > MAX_SEGMENTER_PIXELS and height % 2 == 0 and width % 2 == 0:
+        height, width = height // 2, width // 2
+    return height, width
+
+
+def default_epochs(quick: bool | None = None) -> int:
+    """Passes over the 400 train photos: 15, or 4 in quick mode (rougher, still far above blur)."""
+    from p2plib import config
+
+    quick = config.is_quick() if quick is None else quick
+    return 4 if quick else 15
+
+
+def _shrink(photos, masks, size):
+    if tuple(photos.shape[1:3]) == tuple(size):
+        return photos, masks
+    photos = tf.image.resize(photos, size, antialias=True).numpy()
+    masks = tf.image.resize(masks[..., None], size, method="nearest").numpy()[..., 0]
+    return photos, masks
+
+
+def train_segmenter(image_size=None, data_dir=None, epochs: int | None = None,
+                    batch_size: int = 8, learning_rate: float = 2e-3,
+                    base_filters: int = DEFAULT_BASE_FILTERS, seed: int = 0,
+                    verbose: int = 0) -> keras.Model:
+    """Train ``fcn_segmenter`` on the real photos of the synthetic-facades train split.
+
+    Introduced in notebook 06. The photos (and masks) of ``image_size`` are shrunk to
+    ``segmenter_input_size(image_size)`` first. Cross-entropy per pixel, Adam, random
+    mirroring; ``epochs`` defaults to ``default_epochs()``. Nothing is cached: see
+    ``load_or_train_segmenter``.
+    """
+    image_size = _image_size_or_default(image_size)
+    input_size = segmenter_input_size(image_size)
+    photos, masks = _shrink(*facade_photos_and_masks("train", image_size, data_dir), input_size)
+    keras.utils.set_random_seed(seed)
+    model = fcn_segmenter(input_size, base_filters=base_filters)
+    epochs = default_epochs() if epochs is None else epochs
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=[keras.metrics.SparseCategoricalAccuracy(name="pixel_accuracy")],
+    )
+    model.fit(_training_batches(photos, masks, batch_size, seed), epochs=epochs, shuffle=False,
+              verbose=verbose)  # the dataset shuffles itself
+    return model
+
+
+# ---------------------------------------------------------------------------- prediction
+
+
+def predict_masks(segmenter, photos, output_size=None, batch_size: int = 32) -> np.ndarray:
+    """Class ids ``uint8 [N, H, W]`` that ``segmenter`` sees in ``photos`` ([-1, 1] floats).
+
+    Photos of another size than the segmenter's input are resized to it first (bilinear, with
+    antialiasing), and the logits are resized to ``output_size`` (default: the photos' size)
+    before the arg-max. Introduced in notebook 06.
+    """
+    photos = tf.convert_to_tensor(photos, tf.float32)
+    if photos.shape.rank != 4 or photos.shape[-1] != 3:
+        raise ValueError(f"photos must be a batch [N, H, W, 3], got shape {tuple(photos.shape)}")
+    output_size = tuple(photos.shape[1:3]) if output_size is None else _height_width(output_size)
+    input_size = tuple(segmenter.inputs[0].shape[1:3])
+    predicted = []
+    for start in range(0, int(photos.shape[0]), batch_size):
+        batch = photos[start:start + batch_size]
+        if tuple(batch.shape[1:3]) != input_size:
+            batch = tf.image.resize(batch, input_size, antialias=True)
+        logits = segmenter(batch, training=False)
+        if tuple(logits.shape[1:3]) != output_size:
+            logits = tf.image.resize(logits, output_size)
+        predicted.append(tf.argmax(logits, axis=-1, output_type=tf.int32).numpy())
+    return np.concatenate(predicted).astype(np.uint8)
+
+
+# ---------------------------------------------------------------------------- cache
+
+
+def _size_tag(image_size) -> str:
+    height, width = _height_width(image_size)
+    return str(height) if height == width else f"{height}x{width}"
+
+
+def segmenter_path(image_size=None, data_dir=None) -> Path:
+    """The cached segmenter's file: ``<data_dir>/fcn-segmenter-<size>.keras``."""
+    from p2plib import config
+
+    folder = Path(data_dir) if data_dir is not None else config.data_dir()
+    return folder / f"fcn-segmenter-{_size_tag(_image_size_or_default(image_size))}.keras"
+
+
+def _expected_record(image_size) -> dict:
+    from p2plib.datasets import facades
+
+    return {"segmenter_version": SEGMENTER_VERSION,
+            "dataset_version": facades.GENERATOR_VERSION,
+            "image_size": list(_height_width(image_size)),
+            "input_size": list(segmenter_input_size(image_size)),
+            "num_classes": _num_classes_default()}
+
+
+def segmenter_record(image_size=None, data_dir=None) -> dict | None:
+    """The JSON written next to the cached segmenter (training details, val scores), or None."""
+    path = segmenter_path(image_size, data_dir).with_suffix(".json")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _why_not_usable(path: Path, image_size) -> str | None:
+    """None if the cached segmenter at ``path`` can be used, else the reason to retrain."""
+    from p2plib import config
+
+    if not path.is_file():
+        return "not trained yet"
+    record = segmenter_record(image_size, path.parent)
+    if record is None:
+        return f"{path.with_suffix('.json').name} is missing or unreadable"
+    stale = [key for key, value in _expected_record(image_size).items()
+             if record.get(key) != value]
+    if stale:
+        return f"it was trained for other settings ({', '.join(stale)} differ)"
+    if record.get("quick") and not config.is_quick():
+        return "it was trained briefly in quick mode"
+    return None
+
+
+def _load(path: Path, image_size):
+    """The model at ``path``, or a warning and None when it cannot be loaded or does not fit."""
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except Exception as error:  # noqa: BLE001 - any failure means the file is unusable
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        warnings.warn(
+            f"the cached FCN-score segmenter {path} could not be loaded "
+            f"({type(error).__name__}: {first_line}); training a new one to replace it.",
+            stacklevel=3,
+        )
+        return None
+    expected = (*segmenter_input_size(image_size), 3)
+    found = tuple(model.inputs[0].shape[1:])
+    if found != expected or model.outputs[0].shape[-1] != _num_classes_default():
+        warnings.warn(
+            f"the cached FCN-score segmenter {path} takes {found} photos and "
+            f"{model.outputs[0].shape[-1]} classes, not {expected} and "
+            f"{_num_classes_default()}; training a new one to replace it.", stacklevel=3,
+        )
+        return None
+    return model
+
+
+def _save_atomically(model, record: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # The temporary name must end in .keras for model.save; os.replace is atomic.
+    tmp_model = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
+    tmp_record = path.with_name(f".{path.stem}.{os.getpid()}.tmp.json")
+    try:
+        model.save(tmp_model)
+        tmp_record.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        # The model first: a new model with an old record is caught as stale or unfit.
+        os.replace(tmp_model, path)
+        os.replace(tmp_record, path.with_suffix(".json"))
+    finally:
+        tmp_model.unlink(missing_ok=True)
+        tmp_record.unlink(missing_ok=True)
+
+
+def load_or_train_segmenter(image_size=None, data_dir=None, verbose: int = 1,
+                            **train_kwargs) -> keras.Model:
+    """The FCN-score segmenter for ``image_size`` photos: cached, or trained now and cached.
+
+    Introduced in notebook 06. The cache is ``segmenter_path(image_size, data_dir)`` (default
+    data folder: ``config.data_dir()``) plus a JSON record. A missing, unreadable or stale
+    file (or, in full mode, one trained in quick mode) is replaced by training a new
+    segmenter (``train_segmenter(**train_kwargs)``), which is then scored on the val split
+    and written atomically. ``verbose=1`` prints a line when training starts and ends.
+    """
+    from p2plib import config, metrics
+
+    image_size = _image_size_or_default(image_size)
+    path = segmenter_path(image_size, data_dir)
+    reason = _why_not_usable(path, image_size)
+    if reason is None:
+        model = _load(path, image_size)
+        if model is not None:
+            return model
+        reason = "unreadable"
+    height, width = segmenter_input_size(image_size)
+    if verbose:
+        print(f"Training the FCN-score segmenter ({path.name}: {reason}) on real "
+              f"synthetic-facade photos at {height}x{width}; it is cached for later runs.")
+    started = time.perf_counter()
+    model = train_segmenter(image_size, data_dir, **train_kwargs)
+    seconds = time.perf_counter() - started
+    photos, masks = facade_photos_and_masks("val", image_size, data_dir)
+    scores = metrics.segmentation_scores(predict_masks(model, photos), masks,
+                                         _num_classes_default())
+    record = {**_expected_record(image_size), "quick": config.is_quick(),
+              "epochs": train_kwargs.get("epochs", default_epochs()),
+              "train_seconds": round(seconds, 1),
+              "train_options": {k: v for k, v in train_kwargs.items()
+                                if isinstance(v, (int, float, str))},
+              "val_scores": {k: round(float(v), 4) for k, v in scores.items()}}
+    _save_atomically(model, record, path)
+    if verbose:
+        print(f"Trained in {seconds:.0f} s; on the val photos: "
+              + ", ".join(f"{k} {v:.3f}" for k, v in scores.items()) + f". Saved {path}.")
+    return model
