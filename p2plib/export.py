@@ -1,0 +1,268 @@
+"""Saving, exporting and running a trained generator (introduced in notebook 08).
+
+Three artifacts of the same generator: the Keras file (``generator.save("g.keras")``,
+loaded with ``load_generator`` or plain ``keras.models.load_model``), a TensorFlow
+SavedModel for TensorFlow Serving (``export_saved_model``: Keras 3's ``model.export``)
+and a TensorFlow Lite flat buffer for phones and small devices (``export_tflite``, run
+with ``run_tflite``). ``translate_folder`` applies a generator to a folder of images in
+batches with a progress bar. Files that are not models, and images whose size does not
+match the generator, get errors that say what to do.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+TEST_MODES = ("paper", "inference")
+
+
+class ModelFileError(ValueError):
+    """A file that cannot be used as a generator; the message names it and says what to do."""
+
+
+class InputSizeError(ValueError):
+    """Images whose size or channel count does not match what the generator takes."""
+
+
+# ---------------------------------------------------------------------------- Keras file
+
+
+def load_generator(path, image_size=None) -> keras.Model:
+    """Load a generator saved as ``.keras``; check its input size against ``image_size``.
+
+    Raises ``ModelFileError`` when the file is missing, is not a Keras model, or is not a
+    one-input image model (a discriminator takes two), and ``InputSizeError`` when
+    ``image_size`` (int or (height, width)) is given and differs from the generator's.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such file; give a generator saved with "
+                             "generator.save('name.keras').")
+    if path.suffix != ".keras":
+        raise ModelFileError(
+            f"{path}: expected a .keras file (the Keras 3 format). A SavedModel folder loads "
+            "with tf.saved_model.load, a .tflite file with run_tflite; an old .h5 file can be "
+            "re-saved as .keras with keras.models.load_model(...).save('name.keras')."
+        )
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except Exception as error:  # noqa: BLE001 - any failure means "not a usable model file"
+        first_line = str(error).splitlines()[0] if str(error) else ""
+        raise ModelFileError(
+            f"{path} could not be loaded as a Keras model ({type(error).__name__}: "
+            f"{first_line}). The file is not a model, or it is damaged: save the generator "
+            "again with generator.save(...), or use a run's generator.keras."
+        ) from None
+    if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
+        raise ModelFileError(
+            f"{path} holds a model with inputs {[tuple(i.shape) for i in model.inputs]}; a "
+            "generator takes one batch of images [N, H, W, C] (is this the discriminator?)."
+        )
+    if image_size is not None:
+        height, width = _height_width(image_size)
+        check_input_size(model, (height, width, input_shape(model)[2]), model_name=str(path),
+                         images_name=f"image_size {image_size!r} asks for images that")
+    return model
+
+
+def _height_width(image_size) -> tuple[int, int]:
+    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
+        return int(image_size), int(image_size)
+    if isinstance(image_size, (tuple, list)) and len(image_size) == 2:
+        return int(image_size[0]), int(image_size[1])
+    raise ValueError(f"image_size must be an int or (height, width), got {image_size!r}")
+
+
+def input_shape(model) -> tuple:
+    """``(height, width, channels)`` that a generator takes (None where any size goes)."""
+    return tuple(model.inputs[0].shape[1:])
+
+
+def _format(shape) -> str:
+    return "x".join("any" if value is None else str(value) for value in shape)
+
+
+def check_input_size(model, images, model_name: str | None = None,
+                     images_name: str = "the images") -> None:
+    """Raise ``InputSizeError`` unless ``images`` fit the generator's input.
+
+    ``images``: a batch, one image, or a ``(height, width, channels)`` tuple. The message
+    gives both sizes and the ways out: resize the images to the generator's size, or use a
+    generator trained at the images' size.
+    """
+    if isinstance(images, tuple) and all(isinstance(v, (int, type(None))) for v in images):
+        shape = images
+    else:
+        shape = tuple(np.shape(images))
+    shape = tuple(shape[-3:])
+    expected = input_shape(model)
+    if len(shape) == 3 and all(e is None or e == s for e, s in zip(expected, shape, strict=True)):
+        return
+    height, width = expected[:2]
+    raise InputSizeError(
+        f"the generator{f' {model_name}' if model_name else ''} takes {_format(expected)} "
+        f"images (height x width x channels) but {images_name} are {_format(shape)}. Resize "
+        f"them to {_format((height, width))} (e.g. data.load_paired(..., image_size=({height}, "
+        f"{width})) or translate_folder(..., resize=True)), or use a generator trained at "
+        f"{_format(shape[:2])}."
+    )
+
+
+# ---------------------------------------------------------------------------- SavedModel
+
+
+def export_saved_model(model, path) -> Path:
+    """Write a TensorFlow SavedModel folder for TensorFlow Serving; returns its path.
+
+    Keras 3's ``model.export(path)``: the folder holds a ``serve`` endpoint (also the
+    ``serving_default`` signature) that runs the model in inference mode. Load it with
+    ``tf.saved_model.load(path).serve(images)``.
+    """
+    path = Path(path)
+    model.export(str(path), format="tf_saved_model", verbose=False)
+    return path
+
+
+# ---------------------------------------------------------------------------- TFLite
+
+
+def export_tflite(model, path) -> Path:
+    """Write a TensorFlow Lite (LiteRT) model file ``*.tflite``; returns its path.
+
+    ``model`` is a Keras model (converted with Keras 3's ``model.export(path,
+    format="litert")``) or the folder of a SavedModel (``tf.lite.TFLiteConverter``).
+    Weights stay float32, so outputs match the Keras model within float rounding.
+    """
+    path = Path(path)
+    if path.suffix != ".tflite":
+        raise ValueError(f"{path}: a TensorFlow Lite file name must end in .tflite")
+    if isinstance(model, (str, Path)):
+        saved_model = Path(model)
+        if not (saved_model / "saved_model.pb").is_file():
+            raise ModelFileError(f"{saved_model} is not a SavedModel folder (it has no "
+                                 "saved_model.pb); export one with export_saved_model first.")
+        path.write_bytes(tf.lite.TFLiteConverter.from_saved_model(str(saved_model)).convert())
+    else:
+        model.export(str(path), format="litert", verbose=False)
+    return path
+
+
+def tflite_interpreter(path):
+    """A TFLite interpreter for ``path``: LiteRT's (``ai_edge_litert``) when installed.
+
+    Otherwise ``tf.lite.Interpreter``, which TensorFlow 2.21 still ships but marks as
+    deprecated in favour of the ``ai-edge-litert`` package (its warning is silenced here).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such file; export one with export_tflite first.")
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:
+        Interpreter = tf.lite.Interpreter  # noqa: N806 - the class, named as upstream
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*tf\.lite\.Interpreter is deprecated")
+            return Interpreter(model_path=str(path))
+    except ValueError as error:
+        raise ModelFileError(f"{path} is not a TensorFlow Lite model ({error}); export one "
+                             "with export_tflite.") from None
+
+
+def run_tflite(interpreter_or_path, images) -> np.ndarray:
+    """Run a TFLite model on a batch of images (float32 [N, H, W, C]); returns its output."""
+    interpreter = interpreter_or_path
+    if isinstance(interpreter_or_path, (str, Path)):
+        interpreter = tflite_interpreter(interpreter_or_path)
+    images = np.asarray(images, dtype=np.float32)
+    (input_detail,) = interpreter.get_input_details()
+    expected = tuple(int(v) for v in input_detail["shape_signature"][1:])
+    if images.ndim != 4 or any(e not in (-1, s) for e, s in zip(expected, images.shape[1:],
+                                                                 strict=True)):
+        raise InputSizeError(
+            f"the TFLite model takes {_format(expected)} images but got "
+            f"{_format(images.shape[1:])}; resize the images to {_format(expected[:2])}."
+        )
+    interpreter.resize_tensor_input(input_detail["index"], list(images.shape))
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(input_detail["index"], images)
+    interpreter.invoke()
+    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+
+# ---------------------------------------------------------------------------- folders
+
+
+def image_files(folder) -> list[Path]:
+    """The PNG and JPEG files of a folder, sorted by name."""
+    from p2plib import data
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder; give a folder of PNG/JPEG images.")
+    files = sorted(p for p in folder.iterdir()
+                   if p.is_file() and p.suffix.lower() in data.IMAGE_SUFFIXES)
+    if not files:
+        raise FileNotFoundError(f"{folder} holds no PNG or JPEG images to translate.")
+    return files
+
+
+def _read(path: Path, half: str | None, channels: int) -> tf.Tensor:
+    from p2plib import data
+
+    data.image_size_of(path)  # a DataError naming the file if it is corrupt
+    image = data.read_image(path, channels)
+    if half is not None:
+        left, right = data.split_side_by_side(image)
+        image = left if half == "left" else right
+    return image
+
+
+def translate_folder(generator, input_dir, output_dir, batch_size: int = 8,
+                     half: str | None = None, resize: bool = False,
+                     test_mode: str = "inference", progress: bool = True) -> list[Path]:
+    """Translate every PNG/JPEG of ``input_dir`` into a PNG of the same name in ``output_dir``.
+
+    ``generator``: a Keras model or the path of a ``.keras`` file. Images go through in
+    batches of ``batch_size``, with a Keras progress bar unless ``progress=False``.
+    ``half="left"``/``"right"`` takes one half of side-by-side pairs. Images of another size
+    than the generator's raise ``InputSizeError``, or are resized to it with ``resize=True``.
+    ``test_mode="paper"`` keeps dropout and batch statistics on, as the paper does at test
+    time. Returns the written files.
+    """
+    from p2plib import data
+
+    if half not in (None, "left", "right"):
+        raise ValueError(f"half must be None, 'left' or 'right', got {half!r}")
+    if test_mode not in TEST_MODES:
+        raise ValueError(f"test_mode must be one of {TEST_MODES}, got {test_mode!r}")
+    if isinstance(generator, (str, Path)):
+        generator = load_generator(generator)
+    height, width, channels = input_shape(generator)
+    files = image_files(input_dir)
+    output_dir = Path(output_dir)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    bar = keras.utils.Progbar(len(files), unit_name="image") if progress else None
+    written = []
+    for start in range(0, len(files), batch_size):
+        batch_files = files[start:start + batch_size]
+        images = []
+        for path in batch_files:
+            image = _read(path, half, channels)
+            if resize and (height, width) != tuple(image.shape[:2]):
+                image = data.resize(image, (height, width))
+            check_input_size(generator, tuple(image.shape), images_name=f"images such as {path}")
+            images.append(data.normalize(image))
+        outputs = data.denormalize(generator(tf.stack(images), training=test_mode == "paper"))
+        for path, output in zip(batch_files, outputs.numpy(), strict=True):
+            target = output_dir / f"{path.stem}.png"
+            keras.utils.save_img(target, output, scale=False)
+            written.append(target)
+        if bar is not None:
+            bar.add(len(batch_files))
+    return written

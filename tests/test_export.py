@@ -1,0 +1,127 @@
+"""Export round trip (.keras, SavedModel, TFLite give the same outputs), folders, errors."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from PIL import Image
+
+from p2plib import export, models
+
+SIZE = 32
+
+
+@pytest.fixture(scope="module")
+def generator():
+    """A small U-Net with weights of a trained-like scale (the paper's N(0, 0.02) start gives
+    near-zero outputs) and batch-norm statistics that are not the initial ones."""
+    model = models.unet_generator(image_size=SIZE, base_filters=4)
+    rng = np.random.default_rng(1)
+    for layer in models.flat_layers(model):
+        if hasattr(layer, "kernel"):
+            shape = layer.kernel.shape
+            layer.kernel.assign(rng.normal(0.0, (2 / np.prod(shape[:-1])) ** 0.5, shape))
+        if isinstance(layer, keras.layers.BatchNormalization):
+            size = layer.moving_mean.shape
+            layer.moving_mean.assign(rng.normal(0.0, 0.1, size))
+            layer.moving_variance.assign(rng.uniform(0.5, 1.5, size))
+    return model
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).uniform(-1, 1, (3, SIZE, SIZE, 3)).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory, generator):
+    folder = tmp_path_factory.mktemp("export")
+    keras_path = folder / "generator.keras"
+    generator.save(keras_path)
+    saved_model = export.export_saved_model(generator, folder / "saved_model")
+    tflite = export.export_tflite(saved_model, folder / "generator.tflite")
+    return {"folder": folder, "keras": keras_path, "saved_model": saved_model, "tflite": tflite}
+
+
+def test_keras_savedmodel_and_tflite_give_the_same_outputs(generator, images, artifacts):
+    reference = generator(images, training=False).numpy()
+    assert reference.std() > 0.01  # a real, non-constant output to compare
+    reloaded = export.load_generator(artifacts["keras"], image_size=SIZE)
+    assert np.array_equal(reloaded(images, training=False).numpy(), reference)
+    served = tf.saved_model.load(str(artifacts["saved_model"]))
+    assert np.allclose(served.serve(images).numpy(), reference, atol=1e-5)
+    assert np.allclose(export.run_tflite(artifacts["tflite"], images), reference, atol=1e-4)
+
+
+def test_tflite_straight_from_keras_matches_too(generator, images, artifacts):
+    path = export.export_tflite(generator, artifacts["folder"] / "direct.tflite")
+    reference = generator(images[:1], training=False).numpy()
+    assert np.allclose(export.run_tflite(path, images[:1]), reference, atol=1e-4)
+    with pytest.raises(export.InputSizeError, match="takes 32x32x3 images but got 16x16x3"):
+        export.run_tflite(path, np.zeros((1, 16, 16, 3), np.float32))
+    with pytest.raises(ValueError, match=r"must end in \.tflite"):
+        export.export_tflite(generator, artifacts["folder"] / "wrong.bin")
+    with pytest.raises(export.ModelFileError, match="not a SavedModel folder"):
+        export.export_tflite(artifacts["folder"], artifacts["folder"] / "x.tflite")
+
+
+def test_a_file_that_is_not_a_model_gets_a_clear_error(tmp_path, artifacts):
+    fake = tmp_path / "notes.keras"
+    fake.write_text("not a model")
+    with pytest.raises(export.ModelFileError, match=r"notes\.keras could not be loaded"):
+        export.load_generator(fake)
+    with pytest.raises(export.ModelFileError, match="no such file"):
+        export.load_generator(tmp_path / "missing.keras")
+    with pytest.raises(export.ModelFileError, match=r"expected a \.keras file"):
+        export.load_generator(artifacts["tflite"])
+    with pytest.raises(export.ModelFileError, match="not a TensorFlow Lite model"):
+        export.tflite_interpreter(fake)
+
+
+def test_a_discriminator_is_not_taken_for_a_generator(tmp_path):
+    path = tmp_path / "discriminator.keras"
+    models.patchgan_discriminator(image_size=SIZE, base_filters=4, n_layers=1).save(path)
+    with pytest.raises(export.ModelFileError, match="is this the discriminator"):
+        export.load_generator(path)
+
+
+def test_an_input_size_mismatch_says_what_to_do(generator, artifacts):
+    with pytest.raises(export.InputSizeError, match=r"takes 32x32x3 images .* 64x64x3\. Resize"):
+        export.load_generator(artifacts["keras"], image_size=64)
+    with pytest.raises(export.InputSizeError, match="trained at 48x40"):
+        export.check_input_size(generator, np.zeros((2, 48, 40, 3)))
+    export.check_input_size(generator, np.zeros((2, SIZE, SIZE, 3)))  # fits: no error
+
+
+def write_pairs(folder, count, size):
+    folder.mkdir()
+    rng = np.random.default_rng(3)
+    for index in range(count):
+        pair = rng.integers(0, 256, (size, 2 * size, 3), dtype=np.uint8)
+        Image.fromarray(pair).save(folder / f"pair{index:02d}.png")
+
+
+def test_translate_folder_in_batches(tmp_path, generator, artifacts):
+    write_pairs(tmp_path / "pairs", 5, SIZE)
+    written = export.translate_folder(artifacts["keras"], tmp_path / "pairs", tmp_path / "out",
+                                      batch_size=2, half="left", progress=False)
+    assert [p.name for p in written] == [f"pair{i:02d}.png" for i in range(5)]
+    left = np.asarray(Image.open(tmp_path / "pairs" / "pair03.png"))[:, :SIZE]
+    expected = generator((left[None] / 127.5 - 1).astype(np.float32), training=False)[0]
+    expected = np.round((np.clip(expected, -1, 1) + 1) * 127.5)
+    assert np.abs(np.asarray(Image.open(written[3])).astype(float) - expected).max() <= 1
+
+
+def test_translate_folder_refuses_or_resizes_other_sizes(tmp_path, generator):
+    write_pairs(tmp_path / "big", 2, 2 * SIZE)
+    with pytest.raises(export.InputSizeError, match=r"images such as .*pair00\.png are 64x64x3"):
+        export.translate_folder(generator, tmp_path / "big", tmp_path / "out", half="left",
+                                progress=False)
+    written = export.translate_folder(generator, tmp_path / "big", tmp_path / "out",
+                                      half="left", resize=True, progress=False)
+    assert [np.asarray(Image.open(p)).shape for p in written] == [(SIZE, SIZE, 3)] * 2
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no PNG or JPEG"):
+        export.translate_folder(generator, tmp_path / "empty", tmp_path / "x", progress=False)
