@@ -12,6 +12,7 @@ match the generator, get errors that say what to do.
 from __future__ import annotations
 
 import warnings
+import zipfile
 from pathlib import Path
 
 import keras
@@ -48,6 +49,12 @@ def load_generator(path, image_size=None) -> keras.Model:
             f"{path}: expected a .keras file (the Keras 3 format). A SavedModel folder loads "
             "with tf.saved_model.load, a .tflite file with run_tflite; an old .h5 file can be "
             "re-saved as .keras with keras.models.load_model(...).save('name.keras')."
+        )
+    if not zipfile.is_zipfile(path):
+        raise ModelFileError(
+            f"{path} is not a Keras model file: a .keras file is a zip archive and this one is "
+            "not (a text file, a truncated download, another format renamed?). Save the "
+            "generator again with generator.save(...), or use a run's generator.keras."
         )
     try:
         model = keras.models.load_model(path, compile=False)

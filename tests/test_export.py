@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import zipfile
+
 import keras
 import numpy as np
 import pytest
@@ -70,8 +72,13 @@ def test_tflite_straight_from_keras_matches_too(generator, images, artifacts):
 def test_a_file_that_is_not_a_model_gets_a_clear_error(tmp_path, artifacts):
     fake = tmp_path / "notes.keras"
     fake.write_text("not a model")
-    with pytest.raises(export.ModelFileError, match=r"notes\.keras could not be loaded"):
+    with pytest.raises(export.ModelFileError, match=r"notes\.keras is not a Keras model file"):
         export.load_generator(fake)
+    broken = tmp_path / "broken.keras"  # a zip, but not a Keras archive
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("readme.txt", "hello")
+    with pytest.raises(export.ModelFileError, match=r"broken\.keras could not be loaded"):
+        export.load_generator(broken)
     with pytest.raises(export.ModelFileError, match="no such file"):
         export.load_generator(tmp_path / "missing.keras")
     with pytest.raises(export.ModelFileError, match=r"expected a \.keras file"):
