@@ -37,6 +37,20 @@ def check_l1_weight(l1_weight) -> float:
     return value
 
 
+def check_gan_weight(gan_weight) -> float:
+    """Return ``gan_weight`` as a float if it is a number >= 0, else raise a ValueError."""
+    try:
+        value = float(gan_weight)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not value >= 0.0:
+        raise ValueError(
+            f"gan_weight must be a number >= 0 (1 in the paper, 0 for the L1-only ablation); "
+            f"got {gan_weight!r}."
+        )
+    return value
+
+
 def adversarial_loss(logits, target_is_real: bool, gan_mode: str = "vanilla"):
     """Mean loss of patch ``logits`` that should be judged real (True) or generated (False).
 
@@ -81,15 +95,18 @@ def l1_loss(generated, target):
 
 
 def generator_loss(
-    fake_logits, generated, target, l1_weight: float = L1_WEIGHT, gan_mode: str = "vanilla"
+    fake_logits, generated, target, l1_weight: float = L1_WEIGHT, gan_mode: str = "vanilla",
+    gan_weight: float = 1.0,
 ):
     """The generator's loss: fool the discriminator and stay close to the target in L1.
 
-    Returns ``(total, gan, l1)`` with ``total = gan + l1_weight * l1``; ``gan`` is the
-    adversarial term (generated pairs judged real) and ``l1`` the unweighted mean absolute
-    error, so it reads directly as the L1 distance to the target.
+    Returns ``(total, gan, l1)`` with ``total = gan_weight * gan + l1_weight * l1``; ``gan``
+    is the adversarial term (generated pairs judged real) and ``l1`` the unweighted mean
+    absolute error, so it reads directly as the L1 distance to the target. ``gan_weight=0``
+    gives the paper's "L1 alone" ablation and ``l1_weight=0`` its "cGAN alone" (notebook 06).
     """
     l1_weight = check_l1_weight(l1_weight)
+    gan_weight = check_gan_weight(gan_weight)
     gan = adversarial_loss(fake_logits, True, gan_mode)
     l1 = l1_loss(generated, target)
-    return gan + l1_weight * l1, gan, l1
+    return gan_weight * gan + l1_weight * l1, gan, l1

@@ -406,6 +406,7 @@ def patchgan_discriminator(
     n_layers: int = 3,
     norm: str | None = "batch",
     name: str | None = None,
+    conditional: bool = True,
 ) -> keras.Model:
     """The conditional PatchGAN: ``[input, target]`` -> a map of patch logits (no sigmoid).
 
@@ -414,7 +415,9 @@ def patchgan_discriminator(
     convolution to one logit per patch. ``n_layers`` 0, 1, 3 and 5 give the paper's
     PixelGAN (1x1 convolutions) and its 16x16, 70x70 and 286x286 PatchGANs; at 256x256
     the 70x70 PatchGAN returns 30x30x1 logits. ``image_size`` is an int, ``(height,
-    width)``, or ``None`` for a model that accepts any size.
+    width)``, or ``None`` for a model that accepts any size. ``conditional=False`` gives
+    the unconditional discriminator of the paper's "GAN" ablation (notebook 06): it takes
+    the target (or generated) image alone, ``input_channels`` is then unused.
     """
     if isinstance(n_layers, bool) or not isinstance(n_layers, (int, np.integer)) or n_layers < 0:
         raise ValueError(
@@ -432,9 +435,12 @@ def patchgan_discriminator(
         height, width = _height_width(image_size)
         _check_patch_map_size(image_size, (height, width), n_layers)
 
-    input_image = keras.Input((height, width, input_channels), name="input_image")
     target_image = keras.Input((height, width, target_channels), name="target_image")
-    x = layers.Concatenate(name="input_and_target")([input_image, target_image])
+    if conditional:
+        input_image = keras.Input((height, width, input_channels), name="input_image")
+        x = layers.Concatenate(name="input_and_target")([input_image, target_image])
+    else:
+        x = target_image
     if n_layers == 0:
         x = patch_conv(base_filters, 1, norm=None, name="pixel1")(x)
         x = patch_conv(2 * base_filters, 1, norm=norm, name="pixel2")(x)
@@ -449,8 +455,9 @@ def patchgan_discriminator(
     logits = layers.Conv2D(
         1, kernel, padding="valid", kernel_initializer=_conv_kernel_init(), name="patch_logits"
     )(x)
-    name = name or f"patchgan_{n_layers}"
-    return keras.Model([input_image, target_image], logits, name=name)
+    if not conditional:
+        return keras.Model(target_image, logits, name=name or f"patchgan_{n_layers}_unconditional")
+    return keras.Model([input_image, target_image], logits, name=name or f"patchgan_{n_layers}")
 
 
 def patch_map_size(size: int, n_layers: int) -> int:

@@ -79,17 +79,36 @@ def translate(generator, input_images, test_mode: str = "paper"):
     return run_for_test(generator, ops.convert_to_tensor(input_images, "float32"), test_mode)
 
 
+def is_conditional(discriminator) -> bool:
+    """True for a discriminator of ``[input, target]`` pairs, False for one of images alone.
+
+    The unconditional discriminator (``patchgan_discriminator(..., conditional=False)``)
+    judges the target or generated image without seeing the input: the paper's "GAN"
+    ablation, introduced in notebook 06.
+    """
+    try:
+        return len(discriminator.inputs) != 1
+    except (AttributeError, TypeError, ValueError):  # a subclassed model has no inputs
+        return True
+
+
+def discriminator_inputs(discriminator, input_images, images):
+    """What ``discriminator`` judges: ``[input_images, images]``, or ``images`` alone."""
+    return [input_images, images] if is_conditional(discriminator) else images
+
+
 def compute_losses(
     generator, discriminator, input_images, target_images, l1_weight=losses.L1_WEIGHT,
-    gan_mode="vanilla", training=True, test_mode=None,
+    gan_mode="vanilla", training=True, test_mode=None, gan_weight=1.0,
 ):
     """Generate once, score the real and the generated pair, and return both losses.
 
     Introduced in notebook 04. Returns ``(generated, losses)`` where ``losses`` maps
-    ``LOSS_NAMES`` to scalars: ``gen_total = gen_gan + l1_weight * gen_l1`` (``gen_l1`` is
-    the unweighted L1 distance) and the discriminator's halved cross-entropy ``disc_loss``.
-    The networks run with ``training``, or, when ``test_mode`` is given, as ``run_for_test``
-    runs them.
+    ``LOSS_NAMES`` to scalars: ``gen_total = gan_weight * gen_gan + l1_weight * gen_l1``
+    (``gen_l1`` is the unweighted L1 distance) and the discriminator's halved cross-entropy
+    ``disc_loss``. The networks run with ``training``, or, when ``test_mode`` is given, as
+    ``run_for_test`` runs them. An unconditional discriminator (one input) sees the images
+    without the input (see ``is_conditional``).
     """
     input_images = ops.convert_to_tensor(input_images, "float32")
     target_images = ops.convert_to_tensor(target_images, "float32")
@@ -100,10 +119,12 @@ def compute_losses(
         return model(inputs, training=training)
 
     generated = run(generator, input_images)
-    real_logits = run(discriminator, [input_images, target_images])
-    fake_logits = run(discriminator, [input_images, generated])
+    real_logits = run(discriminator, discriminator_inputs(discriminator, input_images,
+                                                          target_images))
+    fake_logits = run(discriminator, discriminator_inputs(discriminator, input_images,
+                                                          generated))
     gen_total, gen_gan, gen_l1 = losses.generator_loss(
-        fake_logits, generated, target_images, l1_weight, gan_mode
+        fake_logits, generated, target_images, l1_weight, gan_mode, gan_weight
     )
     disc_loss = losses.discriminator_loss(real_logits, fake_logits, gan_mode)
     step_losses = dict(zip(LOSS_NAMES, (gen_total, gen_gan, gen_l1, disc_loss), strict=True))
@@ -119,16 +140,19 @@ def _replica_fraction() -> float:
 def adversarial_update(
     generator, discriminator, generator_optimizer, discriminator_optimizer,
     input_images, target_images, l1_weight=losses.L1_WEIGHT, gan_mode="vanilla",
+    gan_weight=1.0,
 ):
     """One Pix2Pix update: generate once, then update both networks from that same batch.
 
     Introduced in notebook 04. Both networks run with ``training=True`` (dropout on, batch
     statistics); the discriminator learns from the very images the generator is updated
-    on. Returns the four losses as a dict (see ``compute_losses``).
+    on. Returns the four losses as a dict (see ``compute_losses``). With ``gan_weight=0``
+    the discriminator still learns, but its verdict no longer reaches the generator.
     """
     with tf.GradientTape() as generator_tape, tf.GradientTape() as discriminator_tape:
         _, step_losses = compute_losses(
-            generator, discriminator, input_images, target_images, l1_weight, gan_mode
+            generator, discriminator, input_images, target_images, l1_weight, gan_mode,
+            gan_weight=gan_weight,
         )
         fraction = _replica_fraction()
         generator_objective = step_losses["gen_total"] * fraction
@@ -172,7 +196,7 @@ def _build_optimizer(optimizer, model):
 
 def make_train_step(
     generator, discriminator, generator_optimizer, discriminator_optimizer,
-    l1_weight=losses.L1_WEIGHT, gan_mode="vanilla",
+    l1_weight=losses.L1_WEIGHT, gan_mode="vanilla", gan_weight=1.0,
 ):
     """A compiled ``train_step(input_images, target_images) -> dict of the four losses``.
 
@@ -182,6 +206,7 @@ def make_train_step(
     """
     gan_mode = losses.check_gan_mode(gan_mode)
     l1_weight = losses.check_l1_weight(l1_weight)
+    gan_weight = losses.check_gan_weight(gan_weight)
     _check_optimizers(generator_optimizer, discriminator_optimizer)
     _build_optimizer(generator_optimizer, generator)
     _build_optimizer(discriminator_optimizer, discriminator)
@@ -190,7 +215,7 @@ def make_train_step(
     def train_step(input_images, target_images):
         return adversarial_update(
             generator, discriminator, generator_optimizer, discriminator_optimizer,
-            input_images, target_images, l1_weight, gan_mode,
+            input_images, target_images, l1_weight, gan_mode, gan_weight,
         )
 
     return train_step
@@ -275,6 +300,8 @@ def _check_networks(generator, discriminator):
             count = len(model.inputs)
         except (AttributeError, TypeError, ValueError):  # a subclassed model has no inputs
             count = None
+        if name == "discriminator" and count == 1:
+            continue  # unconditional: judges images alone (the paper's "GAN" ablation)
         if count is not None and count != inputs:
             raise ValueError(
                 f"The {name} {model.name!r} takes {count} input(s) but a Pix2Pix {name} takes "
@@ -289,6 +316,7 @@ class Pix2Pix(keras.Model):
 
     Introduced in notebook 05. Holds ``.generator`` and ``.discriminator``; ``compile()``
     takes two optimizers (the paper's Adam when omitted), ``gan_mode`` and ``l1_weight``.
+    A discriminator with a single input is unconditional and judges images alone.
     ``fit``/``evaluate``/``train_on_batch`` report ``gen_total``, ``gen_gan``, ``gen_l1`` (the
     unweighted L1 distance) and ``disc_loss``. ``test_mode`` ("paper" or "inference", see
     ``translate``) decides how ``evaluate``, ``predict`` and ``translate`` run the networks;
@@ -306,12 +334,16 @@ class Pix2Pix(keras.Model):
         self.discriminator_optimizer = None
         self.gan_mode = "vanilla"
         self.l1_weight = losses.L1_WEIGHT
+        self.gan_weight = 1.0
         self._batches_to_skip = 0
         self.built = True
 
     def compile(self, generator_optimizer=None, discriminator_optimizer=None, gan_mode="vanilla",
-                l1_weight=losses.L1_WEIGHT, **kwargs):
+                l1_weight=losses.L1_WEIGHT, gan_weight=1.0, **kwargs):
         """Set the optimizers (default: ``paper_optimizer()`` each), GAN loss and lambda.
+
+        ``gan_weight`` scales the generator's adversarial term: 1 in the paper, 0 for the
+        "L1 alone" ablation of notebook 06 (``l1_weight=0`` gives "cGAN alone").
 
         Other keyword arguments (``run_eagerly``, ``jit_compile``, ``steps_per_execution``)
         go to ``keras.Model.compile``; ``optimizer``, ``loss`` and ``metrics`` are not taken,
@@ -325,6 +357,7 @@ class Pix2Pix(keras.Model):
             )
         self.gan_mode = losses.check_gan_mode(gan_mode)
         self.l1_weight = losses.check_l1_weight(l1_weight)
+        self.gan_weight = losses.check_gan_weight(gan_weight)
         with self.distribute_strategy.scope():
             generator_optimizer = generator_optimizer or paper_optimizer()
             discriminator_optimizer = discriminator_optimizer or paper_optimizer()
@@ -370,7 +403,7 @@ class Pix2Pix(keras.Model):
         step_losses = adversarial_update(
             self.generator, self.discriminator, self.generator_optimizer,
             self.discriminator_optimizer, input_images, target_images,
-            self.l1_weight, self.gan_mode,
+            self.l1_weight, self.gan_mode, self.gan_weight,
         )
         return self._track(step_losses)
 
@@ -379,6 +412,7 @@ class Pix2Pix(keras.Model):
         _, step_losses = compute_losses(
             self.generator, self.discriminator, input_images, target_images,
             self.l1_weight, self.gan_mode, test_mode=self.test_mode,
+            gan_weight=self.gan_weight,
         )
         return self._track(step_losses)
 
@@ -429,6 +463,7 @@ class Pix2Pix(keras.Model):
             ),
             "gan_mode": self.gan_mode,
             "l1_weight": self.l1_weight,
+            "gan_weight": self.gan_weight,
         }
 
     def compile_from_config(self, config):
