@@ -335,7 +335,9 @@ def load_or_train_segmenter(image_size=None, data_dir=None, verbose: int = 1,
     data folder: ``config.data_dir()``) plus a JSON record. A missing, unreadable or stale
     file (or, in full mode, one trained in quick mode) is replaced by training a new
     segmenter (``train_segmenter(**train_kwargs)``), which is then scored on the val split
-    and written atomically. ``verbose=1`` prints a line when training starts and ends.
+    and written atomically. ``train_kwargs`` only matter when it trains: a usable cache is
+    loaded whatever they say (delete the file to retrain). ``verbose=1`` prints a line when
+    training starts and ends.
     """
     from p2plib import config, metrics
 
