@@ -172,6 +172,10 @@ def _add_evaluate_parser(commands):
                         help="which half is the input (default as for train)")
     parser.add_argument("--batch-size", type=_positive_int, default=8)
     parser.add_argument("--test-mode", choices=("paper", "inference"), default="inference")
+    parser.add_argument("--fcn-score", action="store_true",
+                        help="synthetic-facades only: add the paper's FCN-score (per-pixel and "
+                        "per-class accuracy, class IoU) from the segmenter cached in data/ "
+                        "(trained on first use)")
     parser.set_defaults(handler=evaluate_command)
 
 
@@ -379,74 +383,25 @@ def _stopped_on_nan(history) -> bool:
 # --------------------------------------------------------------------------- translate
 
 
-def load_generator(path: Path):
-    """Load a generator ``.keras`` file, or raise CommandError saying what is wrong."""
-    import keras
-
-    if not path.is_file():
-        raise CommandError(f"--model {path}: no such file; give a generator saved as .keras.")
-    try:
-        model = keras.models.load_model(path, compile=False)
-    except Exception as error:  # noqa: BLE001 - any failure means "not a model file"
-        raise CommandError(
-            f"--model {path} could not be loaded as a Keras model ({type(error).__name__}: "
-            f"{str(error).splitlines()[0] if str(error) else ''}); give a .keras file saved "
-            "by `python -m p2plib train` or generator.save(...)."
-        ) from None
-    if len(model.inputs) != 1:
-        raise CommandError(f"--model {path} takes {len(model.inputs)} inputs; a generator "
-                           "takes one image (did you pass a discriminator?).")
-    return model
-
-
 def _input_files(path: Path) -> list[Path]:
-    from p2plib import data
+    from p2plib import export
 
     if path.is_file():
         return [path]
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix.lower() in data.IMAGE_SUFFIXES)
-        if not files:
-            raise CommandError(f"{path} holds no PNG or JPEG images to translate.")
-        return files
-    raise CommandError(f"{path}: no such file or folder.")
-
-
-def _read_input(path: Path, half: str | None, size: tuple[int, int], channels: int):
-    import tensorflow as tf
-
-    from p2plib import data
-
-    data.image_size_of(path)  # raises DataError naming a corrupt or unreadable file
-    image = data.read_image(path, channels)
-    if half is not None:
-        left, right = data.split_side_by_side(image)
-        image = left if half == "left" else right
-    return data.normalize(tf.image.resize(image, size, antialias=True))
+        return export.image_files(path)
+    raise CommandError(f"{path}: no such file or folder; give an image or a folder of images.")
 
 
 def translate_command(args) -> int:
-    import keras
-    import numpy as np
-    from PIL import Image
+    from p2plib import export
 
-    from p2plib import data
-
-    generator = load_generator(args.model)
-    _, height, width, channels = generator.inputs[0].shape
-    files = _input_files(args.input)
-    args.output.mkdir(parents=True, exist_ok=True)
-    progress = keras.utils.Progbar(len(files), unit_name="image")
-    for start in range(0, len(files), args.batch_size):
-        batch_files = files[start:start + args.batch_size]
-        batch = np.stack([_read_input(p, args.half, (height, width), channels)
-                          for p in batch_files])
-        outputs = generator(batch, training=args.test_mode == "paper")
-        for path, output in zip(batch_files, data.denormalize(outputs).numpy(), strict=True):
-            squeezed = output[..., 0] if output.shape[-1] == 1 else output
-            Image.fromarray(squeezed).save(args.output / f"{path.stem}.png")
-        progress.add(len(batch_files))
-    print(f"Wrote {len(files)} image(s) to {args.output}")
+    generator = export.load_generator(args.model)
+    written = export.translate_files(
+        generator, _input_files(args.input), args.output, batch_size=args.batch_size,
+        half=args.half, resize=True, test_mode=args.test_mode,
+    )
+    print(f"Wrote {len(written)} image(s) to {args.output}")
     return 0
 
 
@@ -454,9 +409,9 @@ def translate_command(args) -> int:
 
 
 def evaluate_command(args) -> int:
-    from p2plib import data, datasets, metrics
+    from p2plib import data, datasets, export, metrics
 
-    generator = load_generator(args.model)
+    generator = export.load_generator(args.model)
     _, height, width, channels = generator.inputs[0].shape
     options = {"image_size": (height, width), "batch_size": args.batch_size,
                "channels": channels}
@@ -467,7 +422,19 @@ def evaluate_command(args) -> int:
     else:
         options.setdefault("direction", "AtoB")
         pairs = data.load_paired(args.data, **options)
-    scores = metrics.evaluate_generator(generator, pairs, training=args.test_mode == "paper")
+    segmentation = {}
+    if args.fcn_score:
+        if args.dataset != "synthetic-facades":
+            raise CommandError("--fcn-score needs --dataset synthetic-facades, whose class "
+                               "masks the score compares with")
+        from p2plib import segmentation as segmenters
+
+        segmentation = {
+            "segmenter": segmenters.load_or_train_segmenter(image_size=(height, width)),
+            "masks": datasets.load_masks(args.split, image_size=(height, width)),
+        }
+    scores = metrics.evaluate_generator(generator, pairs, training=args.test_mode == "paper",
+                                        **segmentation)
     print(json.dumps(scores, indent=2))
     return 0
 

@@ -242,6 +242,14 @@ def translate_folder(generator, input_dir, output_dir, batch_size: int = 8,
     ``test_mode="paper"`` keeps dropout and batch statistics on, as the paper does at test
     time. Returns the written files.
     """
+    return translate_files(generator, image_files(input_dir), output_dir, batch_size, half,
+                           resize, test_mode, progress)
+
+
+def translate_files(generator, files, output_dir, batch_size: int = 8,
+                    half: str | None = None, resize: bool = False,
+                    test_mode: str = "inference", progress: bool = True) -> list[Path]:
+    """``translate_folder`` for a list of image files (one file is a list of one)."""
     from p2plib import data
 
     if half not in (None, "left", "right"):
@@ -251,7 +259,7 @@ def translate_folder(generator, input_dir, output_dir, batch_size: int = 8,
     if isinstance(generator, (str, Path)):
         generator = load_generator(generator)
     height, width, channels = input_shape(generator)
-    files = image_files(input_dir)
+    files = [Path(path) for path in files]
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     bar = keras.utils.Progbar(len(files), unit_name="image") if progress else None
