@@ -75,8 +75,19 @@ def run_for_test(model, inputs, test_mode: str = "paper"):
 
 
 def translate(generator, input_images, test_mode: str = "paper"):
-    """The generator's output at test time in ``test_mode`` (introduced in notebook 05)."""
-    return run_for_test(generator, ops.convert_to_tensor(input_images, "float32"), test_mode)
+    """The generator's output for a batch of images at test time (introduced in notebook 05).
+
+    In ``"paper"`` mode each image is translated on its own, as the paper tests at batch
+    size 1, so that batch normalisation uses that image's statistics and an output does not
+    depend on the other images of the batch. (``evaluate`` and ``predict`` use the batches
+    they are given: pass ``batch_size=1`` for the same effect.)
+    """
+    input_images = ops.convert_to_tensor(input_images, "float32")
+    count = input_images.shape[0]
+    if check_test_mode(test_mode) == "paper" and count is not None and count > 1:
+        outputs = [run_for_test(generator, input_images[i:i + 1], test_mode) for i in range(count)]
+        return ops.concatenate(outputs, axis=0)
+    return run_for_test(generator, input_images, test_mode)
 
 
 def is_conditional(discriminator) -> bool:
@@ -337,6 +348,17 @@ class Pix2Pix(keras.Model):
         self.gan_weight = 1.0
         self._batches_to_skip = 0
         self.built = True
+
+    @property
+    def test_mode(self) -> str:
+        """"paper" or "inference"; setting it makes evaluate/predict trace afresh."""
+        return self._test_mode
+
+    @test_mode.setter
+    def test_mode(self, value):
+        self._test_mode = check_test_mode(value)
+        self.test_function = None  # traced with the old mode
+        self.predict_function = None
 
     def compile(self, generator_optimizer=None, discriminator_optimizer=None, gan_mode="vanilla",
                 l1_weight=losses.L1_WEIGHT, gan_weight=1.0, **kwargs):
