@@ -1,11 +1,14 @@
 """The paper's ablations in miniature (p2plib.ablations) and the library options they need."""
 
+import json
+from dataclasses import replace
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from p2plib import losses, models, training
+from p2plib import ablations, losses, metrics, models, training
 
 SIZE = 32
 
@@ -138,3 +141,95 @@ def test_pix2pix_trains_with_an_unconditional_discriminator_and_no_gan_term():
     # The discriminator still learns (its loss is reported), it just no longer steers G.
     assert max(float(np.max(np.abs(a - np.array(b)))) for a, b in zip(before, after,
                                                                       strict=True)) > 0
+
+
+# ------------------------------------------------------------------------- p2plib.ablations
+
+
+def test_every_table_is_complete_and_every_setting_fills_a_row():
+    names = [setting.name for setting in ablations.SETTINGS]
+    assert len(names) == len(set(names))
+    used = {name for rows in ablations.TABLES.values() for _, name in rows}
+    assert used == set(names)
+    assert set(ablations.TABLES) == {"losses", "generator", "discriminator"}
+    for table, rows in ablations.TABLES.items():
+        assert len(rows) == 4
+        paper_rows = ablations.PAPER_SCORES[table]
+        assert all(label in paper_rows for label, _ in rows), table
+    # The one run that every table shares: U-Net, L1 + cGAN, the 70x70-equivalent PatchGAN.
+    shared = [{name for _, name in rows} for rows in ablations.TABLES.values()]
+    assert set.intersection(*shared) == {"l1_cgan"}
+
+
+def test_each_setting_builds_its_own_networks_and_loss_weights():
+    run = replace(ablations.QUICK, image_size=64, base_filters=2)
+    for setting in ablations.SETTINGS:
+        model = ablations.build_model(setting, run)
+        skips = [layer for layer in model.generator.layers
+                 if isinstance(layer, keras.layers.Concatenate)]
+        assert bool(skips) == (setting.generator == "unet"), setting.name
+        assert training.is_conditional(model.discriminator) == setting.conditional
+        assert len(model.discriminator.inputs) == (2 if setting.conditional else 1)
+        config = model.get_compile_config()
+        assert (config["l1_weight"], config["gan_weight"]) == (
+            setting.l1_weight, setting.gan_weight), setting.name
+    by_name = {setting.name: setting for setting in ablations.SETTINGS}
+    assert by_name["l1"].gan_weight == 0 and by_name["l1"].l1_weight == 100
+    assert by_name["cgan"].l1_weight == 0 and by_name["cgan"].gan_weight == 1
+    assert not by_name["l1_gan"].conditional
+
+
+def test_scaled_discriminators_have_the_stated_receptive_fields():
+    run = replace(ablations.FULL, base_filters=2)  # narrow copies measure the same field
+    fields = {}
+    for label, name in ablations.TABLES["discriminator"]:
+        setting = ablations.setting_named(name)
+        fields[label] = models.receptive_field(ablations.build_discriminator(setting, run))
+    # At 128x128, half the paper's size: 70 and 286 halved, 1 and 16 as small as they get.
+    assert fields == {"1x1": 1, "16x16": 16, "70x70": 34, "286x286": 142}
+    assert run.image_size == 128
+
+
+def test_an_unknown_setting_is_refused_with_the_choices():
+    with pytest.raises(ValueError, match="l1_cgan"):
+        ablations.setting_named("l2")
+    with pytest.raises(SystemExit, match="no ablation setting 'l2'"):
+        ablations.main(["--quick", "--only", "l2", "--out", "/nonexistent/never.json"])
+
+
+def test_missing_results_name_the_command_that_makes_them(tmp_path):
+    with pytest.raises(FileNotFoundError, match="python -m p2plib.ablations"):
+        ablations.load_results(tmp_path / "absent.json")
+
+
+def test_a_sample_row_round_trips_through_its_png(tmp_path):
+    colours = np.array([[-1, -1, -1], [1, -1, -1], [-1, 1, 1]], np.float32)
+    images = np.broadcast_to(colours[:, None, None, :], (3, 8, 8, 3)).copy()
+    images[1, :4] = colours[2]
+    path = ablations.save_image_row(images, tmp_path / "row.png")
+    tiles = ablations.load_image_row(path)
+    assert len(tiles) == 3
+    for tile, image in zip(tiles, images, strict=True):
+        np.testing.assert_array_equal(tile, np.round((image + 1) * 127.5).astype(np.uint8))
+
+
+def test_one_setting_end_to_end_writes_an_entry_with_every_column(tmp_path):
+    run = replace(ablations.QUICK, steps=2, log_points=2, test_count=4, sample_count=2)
+    out = tmp_path / "ablations.json"
+    results = ablations.run_all(run, out, tmp_path / "samples", names=["l1_gan"], log=None)
+    written = ablations.load_results(out)
+    assert written == json.loads(json.dumps(results))
+    assert written["complete"] and written["test_pairs"] == 4
+    (entry,) = written["settings"]
+    assert entry["name"] == "l1_gan" and entry["conditional"] is False
+    assert entry["receptive_field"] == 34
+    assert set(entry["scores"]) == set(ablations.SCORE_NAMES)
+    assert all(np.isfinite(value) for value in entry["scores"].values())
+    assert 0 <= entry["scores"]["pixel_accuracy"] <= 1 and entry["scores"]["l1"] > 0
+    assert set(written["ground_truth"]) == set(metrics.SEGMENTATION_SCORE_NAMES)
+    assert len(entry["losses"]["gen_l1"]) == 2
+    tiles = ablations.load_image_row(tmp_path / "samples" / entry["samples"])
+    assert len(tiles) == 2 and tiles[0].shape == (run.image_size, run.image_size, 3)
+    table = ablations.markdown_table(written, "losses")
+    labels = [line.split("|")[1].strip() for line in table.splitlines()[2:]]
+    assert labels == ["L1+GAN", "Ground truth"]  # only the settings that ran, then the truth
