@@ -10,6 +10,7 @@ stops training as soon as any loss is not finite.
 from __future__ import annotations
 
 import math
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,7 +260,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     were already trained are read from the data and skipped. With an unshuffled dataset,
     or one whose order each epoch is fixed, the resumed run matches an uninterrupted one.
     A batch with a non-finite loss is never saved. ``.restored`` holds the
-    ``CheckpointPosition`` restored at the start of the last ``fit``, or None.
+    ``CheckpointPosition`` restored at the start of the last ``fit``, or None. With
+    ``resume=False`` existing checkpoints are ignored (and pruned as new ones are saved).
     """
 
     def __init__(self, directory, save_every_steps: int | None = None, max_to_keep: int = 3,
@@ -301,14 +303,31 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             batch=self._batch,
             step=self._step,
         )
-        return tf.train.CheckpointManager(checkpoint, str(self.directory), self.max_to_keep)
+        directory = self.directory
+        if not model.distribute_strategy.extended.should_checkpoint:
+            # A non-chief worker of MultiWorkerMirroredStrategy takes part in saving but
+            # writes to a folder of its own; every worker restores from the chief's.
+            directory = Path(tempfile.mkdtemp(prefix="p2plib-worker-checkpoints-"))
+        return tf.train.CheckpointManager(checkpoint, str(directory), self.max_to_keep)
+
+    def _restore(self, path: str):
+        try:
+            self._manager.checkpoint.restore(path).assert_consumed()
+        except (AssertionError, ValueError, tf.errors.OpError) as error:
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise ValueError(
+                f"The checkpoint {path} does not fit this model ({type(error).__name__}: "
+                f"{first_line[:300]}). It was saved by a run with other networks or "
+                "optimizers: resume with the same settings, or pass another directory (or "
+                "resume=False)."
+            ) from error
 
     def on_train_begin(self, logs=None):
         self._manager = self._make_manager()
         self.restored = None
-        latest = self._manager.latest_checkpoint
+        latest = tf.train.latest_checkpoint(str(self.directory))
         if self.resume and latest:
-            self._manager.checkpoint.restore(latest).assert_consumed()
+            self._restore(latest)
             self.restored = read_checkpoint_position(self.directory)
             epoch, batch = self.restored.epoch, self.restored.batch
             self.model._initial_epoch = epoch  # what fit() reads, as BackupAndRestore does

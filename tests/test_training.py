@@ -509,6 +509,17 @@ def test_mirrored_strategy_on_two_devices_learns_as_on_one(tmp_path):
     assert report["l1_after"] < 0.8 * report["l1_before"], report
 
 
+def test_a_checkpoint_of_other_networks_is_refused_with_its_path(tmp_path):
+    pairs = smooth_pairs(2, seed=0)
+    compiled_pix2pix().fit(*pairs, epochs=1, verbose=0,
+                           callbacks=[callbacks.TrainingCheckpoint(tmp_path)])
+    other = training.Pix2Pix(models.unet_generator(SIZE, base_filters=4),
+                             models.patchgan_discriminator(SIZE, base_filters=4, n_layers=1))
+    other.compile()
+    with pytest.raises(ValueError, match="ckpt-1 does not fit this model"):
+        other.fit(*pairs, epochs=1, verbose=0, callbacks=[callbacks.TrainingCheckpoint(tmp_path)])
+
+
 def test_checkpoint_needs_a_compiled_pix2pix(tmp_path):
     plain = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     plain.compile(optimizer="sgd", loss="mse")
