@@ -33,7 +33,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from p2plib import datasets, metrics, models, segmentation, training
+from p2plib import config, datasets, metrics, models, segmentation, training
 
 DATASET = "synthetic-facades"
 SCORE_NAMES = (*metrics.SEGMENTATION_SCORE_NAMES, *metrics.METRIC_NAMES)
@@ -407,8 +407,6 @@ def _scaling_note(image_size: int) -> str:
 
 def default_results_path() -> Path:
     """``docs/results/ablations.json`` of the repository checkout (or of the working folder)."""
-    from p2plib import config
-
     return (config.project_root() or Path.cwd()) / "docs" / "results" / "ablations.json"
 
 
@@ -462,7 +460,8 @@ def parse_arguments(argv=None):
                         help="folder for the sample PNGs (default: ablation-samples/ next to "
                              "--out)")
     parser.add_argument("--quick", action="store_true",
-                        help="a miniature: 64x64, 8 filters, 4 steps per setting")
+                        help="a miniature: 64x64, 8 filters, 4 steps per setting (also when "
+                             "P2P_QUICK=1)")
     parser.add_argument("--steps", type=int, default=None, help="override steps per setting")
     parser.add_argument("--only", nargs="+", metavar="SETTING",
                         help=f"run only these settings: {[s.name for s in SETTINGS]}")
@@ -471,7 +470,7 @@ def parse_arguments(argv=None):
 
 def main(argv=None) -> int:
     arguments = parse_arguments(argv)
-    run = QUICK if arguments.quick else FULL
+    run = QUICK if arguments.quick or config.is_quick() else FULL
     if arguments.steps is not None:
         if arguments.steps < 1:
             raise SystemExit(f"--steps must be at least 1; got {arguments.steps}.")
