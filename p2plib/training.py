@@ -12,7 +12,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from p2plib import losses
+from p2plib import losses, optimizers
 
 LOSS_NAMES = ("gen_total", "gen_gan", "gen_l1", "disc_loss")
 TEST_MODES = ("paper", "inference")
@@ -23,9 +23,11 @@ BETA_1 = 0.5
 def paper_optimizer(learning_rate=LEARNING_RATE) -> keras.optimizers.Adam:
     """Adam with beta_1 = 0.5, as in the paper; ``learning_rate`` may be a schedule.
 
-    Introduced in notebook 04. Each network needs its own instance.
+    Introduced in notebook 04. Each network needs its own instance. It is a
+    ``keras.optimizers.Adam`` with the same update done by one fused kernel
+    (``p2plib.optimizers.FusedAdam``), which makes a 256x256 step faster on a CPU.
     """
-    return keras.optimizers.Adam(learning_rate=learning_rate, beta_1=BETA_1)
+    return optimizers.FusedAdam(learning_rate=learning_rate, beta_1=BETA_1)
 
 
 def check_test_mode(test_mode: str) -> str:
