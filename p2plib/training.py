@@ -278,24 +278,6 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
         factor = linear_decay_factor(epoch, self.n_epochs, self.n_epochs_decay)
         return self.initial_learning_rate * factor
 
-    def get_compile_config(self):
-        if self.generator_optimizer is None:
-            return None
-        return {
-            "generator_optimizer": keras.saving.serialize_keras_object(self.generator_optimizer),
-            "discriminator_optimizer": keras.saving.serialize_keras_object(
-                self.discriminator_optimizer
-            ),
-            "gan_mode": self.gan_mode,
-            "l1_weight": self.l1_weight,
-        }
-
-    def compile_from_config(self, config):
-        config = dict(config)
-        for name in ("generator_optimizer", "discriminator_optimizer"):
-            config[name] = keras.saving.deserialize_keras_object(config[name])
-        self.compile(**config)
-
     def get_config(self):
         return {
             "initial_learning_rate": self.initial_learning_rate,
