@@ -353,18 +353,19 @@ def train_command(args) -> int:
         discriminator_optimizer=training.paper_optimizer(schedule),
         gan_mode=config["gan_mode"], l1_weight=config["l1_weight"],
     )
+    nan_stop = callbacks.StopOnNaN()
     run_callbacks = [
         callbacks.TrainingCheckpoint(run_dir / "checkpoints",
-                                     save_every_steps=config["save_every"], resume=True),
+                                     save_every_steps=config["save_every"], resume=args.resume),
         callbacks.SampleImages(sample_inputs, sample_targets, directory=run_dir / "samples"),
         *callbacks.tensorboard_callbacks(run_dir / "logs", sample_inputs, sample_targets),
-        callbacks.StopOnNaN(),
+        nan_stop,
     ]
-    history = model.fit(
+    model.fit(
         train_data.repeat(), epochs=config["epochs"], steps_per_epoch=steps,
         validation_data=validation_data, callbacks=run_callbacks, verbose=args.verbose,
     )
-    if model.stop_training and len(history.epoch) and _stopped_on_nan(history):
+    if nan_stop.stopped_at is not None:
         raise CommandError(
             "training stopped: a loss became NaN or infinite; lower --learning-rate or check "
             f"the data. The last good checkpoint is in {run_dir / 'checkpoints'}."
@@ -372,12 +373,6 @@ def train_command(args) -> int:
     generator.save(run_dir / GENERATOR_FILE)
     print(f"Saved the generator to {run_dir / GENERATOR_FILE}")
     return 0
-
-
-def _stopped_on_nan(history) -> bool:
-    import math
-
-    return any(not math.isfinite(values[-1]) for values in history.history.values() if values)
 
 
 # --------------------------------------------------------------------------- translate
