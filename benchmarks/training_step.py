@@ -2,16 +2,17 @@
 
 Both implementations train the same architecture (U-Net generator, 70x70 PatchGAN, float32)
 on the same random batch, in the same process, alternating round by round so that other
-work on the machine slows both alike. For each configuration (image size x batch size) it
-reports the median milliseconds per step, images per second, the speed ratio (reference
-time / Pix2Pix time: 1.0 or more means Pix2Pix is not slower), and the achieved rate in
-GFLOP/s as a share of a large float32 matrix product timed in the same rounds. It also
-checks that each step function was traced once, and sets the input pipeline's images per
-second against what the paper's configuration consumes.
+work on the machine slows both alike. For each configuration (image size x batch size) and
+variant (``VARIANTS``) it reports the median wall and CPU milliseconds per step, images per
+second, the speed ratio (reference time / variant time: 1.0 or more means not slower), and
+the achieved GFLOP/s as a share of a large float32 matrix product timed between the same
+rounds. It also counts how often each step function was traced, and sets the input
+pipeline's images per second against what Pix2Pix consumes at the paper's configuration.
 
     python benchmarks/training_step.py                          # 256x1, 256x4, 128x1
     python benchmarks/training_step.py --configs 128x1 --steps 3 --repeats 2 --pipeline-seconds 0
-    python benchmarks/training_step.py --configs 256x1 --jit    # XLA for both
+    python benchmarks/training_step.py --configs 256x1 --jit    # XLA for every variant
+    python benchmarks/training_step.py --variants pix2pix,reference,pix2pix-keras-adam
 
 FLOPs are counted from the layers' shapes (``step_flops``): a convolution's forward pass
 costs 2 x multiply-accumulates, its backward pass 2 x forward (input and weight gradients).
@@ -398,7 +399,10 @@ def parse_arguments(argv=None) -> argparse.Namespace:
                         help="input pipeline measurement, 0 to skip (default 5)")
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
-    args.configs = [parse_config(text) for text in args.configs.split(",")]
+    try:
+        args.configs = [parse_config(text) for text in args.configs.split(",")]
+    except argparse.ArgumentTypeError as error:
+        parser.error(str(error))
     args.variants = list(dict.fromkeys(args.variants.split(",")))
     unknown = [name for name in args.variants if name not in VARIANTS]
     if unknown:
