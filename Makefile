@@ -27,6 +27,8 @@ lint: install
 
 benchmark: install
 	$(BIN)/python benchmarks/input_pipeline.py
+	$(BIN)/python benchmarks/training_step.py
+	$(BIN)/python benchmarks/memory.py --reference
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
