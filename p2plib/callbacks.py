@@ -3,14 +3,16 @@
 ``SampleImages`` saves (and can show) a grid of input | target | output each epoch,
 ``TensorBoardImages`` writes the same grid to TensorBoard next to the scalars of
 ``keras.callbacks.TensorBoard``, ``TrainingCheckpoint`` saves everything training changes
-and resumes an interrupted run exactly where its last checkpoint stood, and ``StopOnNaN``
-stops training as soon as any loss is not finite.
+and resumes an interrupted run exactly where its last checkpoint stood, ``StopOnNaN``
+stops training as soon as any loss is not finite, and ``TimeBudget`` trains for a set
+time with a learning rate that decays over its last part.
 """
 
 from __future__ import annotations
 
 import math
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -220,6 +222,78 @@ class StopOnNaN(keras.callbacks.Callback):
             raise FloatingPointError(message)
         print(message)
         self.model.stop_training = True
+
+
+# --------------------------------------------------------------------------- time budget
+
+
+class TimeBudget(keras.callbacks.Callback):
+    """Stop ``fit`` once ``seconds`` of training have passed, decaying the learning rate.
+
+    Introduced with the fast CPU recipe (notebook 07, ``p2plib.recipes``). The clock starts
+    at the first batch, so tracing counts as training time. Over the last
+    ``decay_fraction`` of the time both optimizers' learning rate falls linearly towards 0:
+    the reference implementation's constant-then-linear schedule, measured in seconds
+    instead of epochs, because the steps that fit in a budget depend on the machine. Give
+    the optimizers a plain number as learning rate, not a schedule. ``.steps`` and
+    ``.seconds`` hold how many batches ran and how long they took.
+    """
+
+    def __init__(self, seconds: float, decay_fraction: float = 0.0):
+        super().__init__()
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not (
+                seconds > 0 and math.isfinite(seconds)):
+            raise ValueError(f"seconds must be a positive number; got {seconds!r}.")
+        if isinstance(decay_fraction, bool) or not isinstance(decay_fraction, (int, float)) \
+                or not 0 <= decay_fraction <= 1:
+            raise ValueError(f"decay_fraction must be a number from 0 to 1; got "
+                             f"{decay_fraction!r}.")
+        self.budget = float(seconds)
+        self.decay_fraction = float(decay_fraction)
+        self.steps = 0
+        self.seconds = 0.0
+        self._started = None
+        self._initial_rates = []
+
+    def _optimizers(self) -> list:
+        found = [getattr(self.model, name, None)
+                 for name in ("generator_optimizer", "discriminator_optimizer")]
+        found = [optimizer for optimizer in found if optimizer is not None]
+        return found or [self.model.optimizer]
+
+    def on_train_begin(self, logs=None):
+        self.steps, self.seconds, self._started = 0, 0.0, None
+        self._initial_rates = []
+        if self.decay_fraction == 0:
+            return
+        for optimizer in self._optimizers():
+            if isinstance(optimizer._learning_rate,
+                          keras.optimizers.schedules.LearningRateSchedule):
+                raise ValueError(
+                    "TimeBudget decays the learning rate itself; compile with optimizers "
+                    "whose learning_rate is a number, not a schedule (or decay_fraction=0)."
+                )
+            self._initial_rates.append((optimizer, float(optimizer.learning_rate)))
+
+    def learning_rate_factor(self, elapsed: float) -> float:
+        """1 until the decay starts, then linearly down to 0 at the end of the budget."""
+        if self.decay_fraction == 0:
+            return 1.0
+        remaining = max(0.0, 1.0 - elapsed / self.budget)
+        return min(1.0, remaining / self.decay_fraction)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self._started is None:
+            self._started = time.perf_counter() - self.seconds
+        factor = self.learning_rate_factor(time.perf_counter() - self._started)
+        for optimizer, rate in self._initial_rates:
+            optimizer.learning_rate = rate * factor
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        self.seconds = time.perf_counter() - self._started
+        if self.seconds >= self.budget:
+            self.model.stop_training = True
 
 
 # --------------------------------------------------------------------------- checkpoints
