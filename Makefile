@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 lab: install
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 test: install
 	$(BIN)/ruff check .
@@ -29,6 +29,7 @@ benchmark: install
 	$(BIN)/python benchmarks/input_pipeline.py
 	$(BIN)/python benchmarks/training_step.py
 	$(BIN)/python benchmarks/memory.py --reference
+	$(BIN)/python benchmarks/fast_recipe.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
