@@ -52,6 +52,7 @@ VARIANTS = {
     "pix2pix-xla": "Pix2Pix compiled with jit_compile=True",
     "reference-xla": "the reference's tf.function with jit_compile=True",
     "pix2pix-keras-adam": "Pix2Pix with keras.optimizers.Adam instead of its fused Adam",
+    "pix2pix-mixed": "Pix2Pix with networks built under the mixed_float16 policy (for GPUs)",
 }
 PAPER_CONFIG = (256, 1)
 
@@ -201,15 +202,21 @@ def random_batch(image_size: int, batch_size: int, seed: int = 0):
     return tuple(tf.constant(rng.uniform(-1, 1, shape), tf.float32) for _ in range(2))
 
 
-def pix2pix_runner(image_size: int, batch, jit_compile=False, optimizer=None):
+def pix2pix_runner(image_size: int, batch, jit_compile=False, optimizer=None,
+                   policy="float32"):
     """One ``Pix2Pix`` training step per call, run the way ``fit`` runs it.
 
-    Builds the p2plib networks, compiles ``Pix2Pix`` with its defaults and calls its
-    compiled train function on an iterator over the batch, as ``fit`` does each step.
-    Returns ``(run_one_step, generator, discriminator, trace counter)``.
+    Builds the p2plib networks under the dtype ``policy``, compiles ``Pix2Pix`` with its
+    defaults and calls its compiled train function on an iterator over the batch, as ``fit``
+    does each step. Returns ``(run_one_step, generator, discriminator, trace counter)``.
     """
-    generator = models.unet_generator(image_size)
-    discriminator = models.patchgan_discriminator(image_size)
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        generator = models.unet_generator(image_size)
+        discriminator = models.patchgan_discriminator(image_size)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
     model = training.Pix2Pix(generator, discriminator)
     if optimizer is None:
         model.compile(jit_compile=jit_compile)
@@ -301,6 +308,8 @@ def make_runner(variant: str, image_size: int, batch, jit_compile=False):
     jit_compile = jit_compile or variant.endswith("-xla")
     if variant == "pix2pix-keras-adam":
         return pix2pix_runner(image_size, batch, jit_compile, keras_adam)
+    if variant == "pix2pix-mixed":
+        return pix2pix_runner(image_size, batch, jit_compile, policy="mixed_float16")
     if variant.startswith("pix2pix"):
         return pix2pix_runner(image_size, batch, jit_compile)
     return tutorial_runner(image_size, batch, jit_compile)
@@ -352,7 +361,8 @@ def print_report(rows, matmul, pipeline, args, info, loads):
           f"Python {info['python']}")
     print(f"load:     1-minute load average {loads[0]:.1f} at the start, {loads[1]:.1f} at the "
           "end (above the core count, other programs share the CPU and absolute rates drop)")
-    print(f"setup:    float32, jit_compile={args.jit} (always for the -xla variants); "
+    print(f"setup:    float32 (mixed_float16 for -mixed), jit_compile={args.jit} (always for "
+          "the -xla variants); "
           f"{args.repeats} alternating rounds of {args.steps} steps per variant after "
           f"{args.warmup} warm-up steps; medians per step")
     print(f"matmul:   {args.matmul_size}x{args.matmul_size} float32 tf.linalg.matmul: "

@@ -22,6 +22,7 @@ RUN_OPTIONS = (
     "dataset", "data", "direction", "image_size", "base_filters", "generator", "n_layers",
     "norm", "upsampling", "dropout", "batch_size", "epochs", "steps_per_epoch", "decay_epochs",
     "learning_rate", "l1_weight", "gan_mode", "seed", "save_every", "samples",
+    "mixed_precision",
 )
 
 
@@ -129,6 +130,10 @@ def _add_train_parser(commands):
                         help="also checkpoint every N steps (default: each epoch only)")
     parser.add_argument("--samples", type=_positive_int,
                         help="pairs in each sample grid (default 4)")
+    parser.add_argument("--mixed-precision", action="store_true", default=None,
+                        help="float16 arithmetic with float32 weights and loss scaling "
+                        "(Keras's mixed_float16 policy): for GPUs with tensor cores; slower "
+                        "on a CPU")
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                         help="Keras progress output: 1 a progress bar (default), 2 a line per "
                         "epoch, 0 silent")
@@ -222,7 +227,7 @@ def _defaults(quick: bool) -> dict:
         "dropout": True, "batch_size": 1, "epochs": 2 if quick else 200,
         "steps_per_epoch": 4 if quick else None, "decay_epochs": None,
         "learning_rate": 2e-4, "l1_weight": 100.0, "gan_mode": "vanilla", "seed": 0,
-        "save_every": None, "samples": 2 if quick else 4,
+        "save_every": None, "samples": 2 if quick else 4, "mixed_precision": False,
     }
 
 
@@ -305,6 +310,18 @@ def load_training_data(config: dict):
 
 def build_models(config: dict, channels: tuple[int, int]):
     """The generator and the discriminator that a run configuration describes."""
+    import keras
+
+    previous_policy = keras.config.dtype_policy()
+    if config.get("mixed_precision"):  # absent from the configs of older runs
+        keras.config.set_dtype_policy("mixed_float16")
+    try:
+        return _build_networks(config, channels)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+
+
+def _build_networks(config: dict, channels: tuple[int, int]):
     from p2plib import models
 
     input_channels, target_channels = channels

@@ -88,8 +88,8 @@ def translate(generator, input_images, test_mode: str = "paper"):
     count = input_images.shape[0]
     if check_test_mode(test_mode) == "paper" and count is not None and count > 1:
         outputs = [run_for_test(generator, input_images[i:i + 1], test_mode) for i in range(count)]
-        return ops.concatenate(outputs, axis=0)
-    return run_for_test(generator, input_images, test_mode)
+        return ops.cast(ops.concatenate(outputs, axis=0), "float32")
+    return ops.cast(run_for_test(generator, input_images, test_mode), "float32")
 
 
 def is_conditional(discriminator) -> bool:
@@ -168,8 +168,11 @@ def adversarial_update(
             gan_weight=gan_weight,
         )
         fraction = _replica_fraction()
-        generator_objective = step_losses["gen_total"] * fraction
-        discriminator_objective = step_losses["disc_loss"] * fraction
+        # scale_loss is the identity except under mixed precision (see loss_scaled).
+        generator_objective = generator_optimizer.scale_loss(step_losses["gen_total"] * fraction)
+        discriminator_objective = discriminator_optimizer.scale_loss(
+            step_losses["disc_loss"] * fraction
+        )
     generator_weights = generator.trainable_variables
     discriminator_weights = discriminator.trainable_variables
     generator_gradients = generator_tape.gradient(generator_objective, generator_weights)
@@ -207,6 +210,29 @@ def _build_optimizer(optimizer, model):
         optimizer.build(model.trainable_variables)
 
 
+def loss_scaled(optimizer, model):
+    """``optimizer`` wrapped in dynamic loss scaling when ``model`` computes in float16.
+
+    Introduced in notebook 05. Networks built under Keras's ``mixed_float16`` policy (the
+    GPU option: float16 arithmetic, float32 weights) need their losses scaled up so that
+    small float16 gradients do not underflow, as ``keras.Model.compile`` does for one
+    optimizer; other networks get ``optimizer`` back unchanged.
+    """
+    if computes_in_float16(model) and not isinstance(
+        optimizer, keras.optimizers.LossScaleOptimizer
+    ):
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def computes_in_float16(model) -> bool:
+    """Whether any layer of ``model`` computes in float16 (a loaded model keeps its layers'
+    policies, while the model object itself takes the current global one)."""
+    return model.compute_dtype == "float16" or any(
+        computes_in_float16(layer) for layer in getattr(model, "layers", ())
+    )
+
+
 def make_train_step(
     generator, discriminator, generator_optimizer, discriminator_optimizer,
     l1_weight=losses.L1_WEIGHT, gan_mode="vanilla", gan_weight=1.0,
@@ -221,6 +247,8 @@ def make_train_step(
     l1_weight = losses.check_l1_weight(l1_weight)
     gan_weight = losses.check_gan_weight(gan_weight)
     _check_optimizers(generator_optimizer, discriminator_optimizer)
+    generator_optimizer = loss_scaled(generator_optimizer, generator)
+    discriminator_optimizer = loss_scaled(discriminator_optimizer, discriminator)
     _build_optimizer(generator_optimizer, generator)
     _build_optimizer(discriminator_optimizer, discriminator)
 
@@ -368,6 +396,8 @@ class Pix2Pix(keras.Model):
             generator_optimizer = generator_optimizer or paper_optimizer()
             discriminator_optimizer = discriminator_optimizer or paper_optimizer()
             _check_optimizers(generator_optimizer, discriminator_optimizer)
+            generator_optimizer = loss_scaled(generator_optimizer, self.generator)
+            discriminator_optimizer = loss_scaled(discriminator_optimizer, self.discriminator)
             # Built now so that checkpoints hold (and restore) their state from the start.
             _build_optimizer(generator_optimizer, self.generator)
             _build_optimizer(discriminator_optimizer, self.discriminator)

@@ -115,11 +115,33 @@ def test_translate_a_folder_and_evaluate(trained_run, tmp_path, data_dir, monkey
         assert 0.0 <= scores[column] <= 1.0
 
 
+def test_mixed_precision_run_saves_a_float16_generator_that_translates(
+    environment, tmp_path
+):
+    run_dir = tmp_path / "mixed"
+    result = run_cli(train_arguments(run_dir, epochs=1, steps=2, extra=("--mixed-precision",)),
+                     environment)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads((run_dir / "config.json").read_text())["mixed_precision"] is True
+    check = ("import keras, sys; model = keras.saving.load_model(sys.argv[1]); "
+             "conv = model.layers[1].layers[0]; print(conv.compute_dtype, conv.variable_dtype)")
+    loaded = subprocess.run([sys.executable, "-c", check, str(run_dir / cli.GENERATOR_FILE)],
+                            capture_output=True, text=True, timeout=120)
+    assert loaded.stdout.split() == ["float16", "float32"], loaded.stderr
+    source = tmp_path / "photo.png"
+    Image.fromarray(np.full((32, 32, 3), 90, np.uint8)).save(source)
+    translated = run_cli(["translate", "--model", str(run_dir / cli.GENERATOR_FILE),
+                          str(source), str(tmp_path / "out")], environment)
+    assert translated.returncode == 0, translated.stderr
+    assert np.asarray(Image.open(tmp_path / "out" / "photo.png")).shape == (32, 32, 3)
+
+
 def test_help_explains_every_option(environment):
     result = run_cli(["train", "--help"], environment)
     assert result.returncode == 0
     for option in ("--dataset", "--data", "--run-dir", "--resume", "--image-size",
-                   "--base-filters", "--epochs", "--save-every", "--gan-mode"):
+                   "--base-filters", "--epochs", "--save-every", "--gan-mode",
+                   "--mixed-precision"):
         assert option in result.stdout
 
 
