@@ -116,23 +116,25 @@ def test_translate_a_folder_and_evaluate(trained_run, tmp_path, data_dir, monkey
 
 
 def test_mixed_precision_run_saves_a_float16_generator_that_translates(
-    environment, tmp_path
+    tmp_path, data_dir, monkeypatch, capsys
 ):
+    import keras
+
+    monkeypatch.setenv("P2P_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("P2P_QUICK", "1")
     run_dir = tmp_path / "mixed"
-    result = run_cli(train_arguments(run_dir, epochs=1, steps=2, extra=("--mixed-precision",)),
-                     environment)
-    assert result.returncode == 0, result.stdout + result.stderr
+    code = cli.main(train_arguments(run_dir, epochs=1, steps=2, extra=("--mixed-precision",)))
+    assert code == 0, capsys.readouterr().err
     assert json.loads((run_dir / "config.json").read_text())["mixed_precision"] is True
-    check = ("import keras, sys; model = keras.saving.load_model(sys.argv[1]); "
-             "conv = model.layers[1].layers[0]; print(conv.compute_dtype, conv.variable_dtype)")
-    loaded = subprocess.run([sys.executable, "-c", check, str(run_dir / cli.GENERATOR_FILE)],
-                            capture_output=True, text=True, timeout=120)
-    assert loaded.stdout.split() == ["float16", "float32"], loaded.stderr
+    generator = keras.saving.load_model(run_dir / cli.GENERATOR_FILE)
+    convolution = generator.layers[1].layers[0]  # the first downsample block's Conv2D
+    assert (convolution.compute_dtype, convolution.variable_dtype) == ("float16", "float32")
+    assert keras.config.dtype_policy().name == "float32"  # the run left the policy as it was
     source = tmp_path / "photo.png"
     Image.fromarray(np.full((32, 32, 3), 90, np.uint8)).save(source)
-    translated = run_cli(["translate", "--model", str(run_dir / cli.GENERATOR_FILE),
-                          str(source), str(tmp_path / "out")], environment)
-    assert translated.returncode == 0, translated.stderr
+    code = cli.main(["translate", "--model", str(run_dir / cli.GENERATOR_FILE), str(source),
+                     str(tmp_path / "out")])
+    assert code == 0, capsys.readouterr().err
     assert np.asarray(Image.open(tmp_path / "out" / "photo.png")).shape == (32, 32, 3)
 
 
