@@ -236,7 +236,7 @@ def train(setting: Setting, run: RunConfig, data_dir=None) -> tuple[training.Pix
                           batch_size=run.batch_size, seed=run.seed, data_dir=data_dir).repeat()
     parts = max(1, min(run.log_points, run.steps))
     history = model.fit(pairs, epochs=parts, steps_per_epoch=max(1, run.steps // parts),
-                        verbose=0)
+                        shuffle=False, verbose=0)  # the dataset shuffles itself
     losses = {name: [round(float(v), 5) for v in values]
               for name, values in history.history.items()}
     return model, losses

@@ -381,6 +381,7 @@ def train_command(args) -> int:
     model.fit(
         train_data.repeat(), epochs=config["epochs"], steps_per_epoch=steps,
         validation_data=validation_data, callbacks=run_callbacks, verbose=args.verbose,
+        shuffle=False,  # the dataset shuffles itself (Keras warns otherwise)
     )
     if nan_stop.stopped_at is not None:
         raise CommandError(
