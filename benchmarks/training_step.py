@@ -210,13 +210,9 @@ def pix2pix_runner(image_size: int, batch, jit_compile=False, optimizer=None,
     defaults and calls its compiled train function on an iterator over the batch, as ``fit``
     does each step. Returns ``(run_one_step, generator, discriminator, trace counter)``.
     """
-    previous_policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(policy)
-    try:
+    with models.dtype_policy(policy):
         generator = models.unet_generator(image_size)
         discriminator = models.patchgan_discriminator(image_size)
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
     model = training.Pix2Pix(generator, discriminator)
     if optimizer is None:
         model.compile(jit_compile=jit_compile)

@@ -310,15 +310,12 @@ def load_training_data(config: dict):
 
 def build_models(config: dict, channels: tuple[int, int]):
     """The generator and the discriminator that a run configuration describes."""
-    import keras
+    from p2plib import models
 
-    previous_policy = keras.config.dtype_policy()
-    if config.get("mixed_precision"):  # absent from the configs of older runs
-        keras.config.set_dtype_policy("mixed_float16")
-    try:
+    # "mixed_precision" is absent from the configs of older runs.
+    policy = "mixed_float16" if config.get("mixed_precision") else "float32"
+    with models.dtype_policy(policy):
         return _build_networks(config, channels)
-    finally:
-        keras.config.set_dtype_policy(previous_policy)
 
 
 def _build_networks(config: dict, channels: tuple[int, int]):

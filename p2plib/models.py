@@ -19,6 +19,7 @@ does that job); a convolution with nothing after it keeps its bias.
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import keras
@@ -345,6 +346,22 @@ def _generator(
         x = layer(x)
     outputs = layers.Activation("tanh", name="tanh")(x)
     return keras.Model(inputs, outputs, name=name)
+
+
+@contextlib.contextmanager
+def dtype_policy(policy: str):
+    """Build the networks of a ``with`` block under Keras's dtype ``policy``.
+
+    Introduced in notebook 05: ``with dtype_policy("mixed_float16"): ...`` gives float16
+    arithmetic with float32 weights (the GPU option). Keras's global policy is restored on
+    leaving, so networks built later are not affected.
+    """
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
 
 
 def unet_generator(

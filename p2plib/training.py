@@ -87,9 +87,13 @@ def translate(generator, input_images, test_mode: str = "paper"):
     input_images = ops.convert_to_tensor(input_images, "float32")
     count = input_images.shape[0]
     if check_test_mode(test_mode) == "paper" and count is not None and count > 1:
-        outputs = [run_for_test(generator, input_images[i:i + 1], test_mode) for i in range(count)]
-        return ops.cast(ops.concatenate(outputs, axis=0), "float32")
-    return ops.cast(run_for_test(generator, input_images, test_mode), "float32")
+        outputs = ops.concatenate(
+            [run_for_test(generator, input_images[i:i + 1], test_mode) for i in range(count)],
+            axis=0,
+        )
+    else:
+        outputs = run_for_test(generator, input_images, test_mode)
+    return ops.cast(outputs, "float32")  # float16 under mixed precision
 
 
 def is_conditional(discriminator) -> bool:

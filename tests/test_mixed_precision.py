@@ -15,10 +15,8 @@ SIZE = 32
 
 @pytest.fixture
 def mixed_float16():
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy("mixed_float16")
-    yield
-    keras.config.set_dtype_policy(previous)
+    with models.dtype_policy("mixed_float16"):
+        yield
 
 
 def tiny_networks():
@@ -60,8 +58,8 @@ def test_mixed_networks_get_loss_scaled_optimizers_and_learn_as_float32_ones(mix
         assert float(optimizer.dynamic_scale) == 2.0**15 / 2**skipped
     assert model.translate(pairs(2, seed=2)[0]).dtype == "float32"
 
-    keras.config.set_dtype_policy("float32")
-    before_32, after_32, _ = train_and_score()
+    with models.dtype_policy("float32"):
+        before_32, after_32, _ = train_and_score()
     assert after < 0.8 * before
     assert abs(after - after_32) < 0.2 * (before_32 - after_32)
 
@@ -86,13 +84,22 @@ def test_the_explicit_step_scales_the_loss_too(mixed_float16):
 def test_a_loaded_mixed_generator_is_recognised(mixed_float16, tmp_path):
     generator, _ = tiny_networks()
     generator.save(tmp_path / "generator.keras")
-    keras.config.set_dtype_policy("float32")
-    loaded = keras.saving.load_model(tmp_path / "generator.keras")
-    assert training.computes_in_float16(loaded)
-    assert not training.computes_in_float16(tiny_networks()[0])
+    with models.dtype_policy("float32"):
+        loaded = keras.saving.load_model(tmp_path / "generator.keras")
+        assert training.computes_in_float16(loaded)
+        assert not training.computes_in_float16(tiny_networks()[0])
 
 
 def test_float32_networks_keep_their_optimizers_unwrapped():
     model = training.Pix2Pix(*tiny_networks())
     model.compile()
     assert not isinstance(model.generator_optimizer, keras.optimizers.LossScaleOptimizer)
+
+
+def test_dtype_policy_restores_the_previous_policy_even_after_an_error():
+    assert keras.config.dtype_policy().name == "float32"
+    with pytest.raises(ValueError, match="inside"):
+        with models.dtype_policy("mixed_float16"):
+            assert models.unet_generator(SIZE, base_filters=8).compute_dtype == "float16"
+            raise ValueError("inside")
+    assert keras.config.dtype_policy().name == "float32"
