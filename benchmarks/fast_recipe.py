@@ -35,7 +35,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from p2plib import ablations, datasets, recipes, segmentation  # noqa: E402
+from p2plib import ablations, datasets, evaluation, recipes, report, segmentation  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import training_step  # noqa: E402
@@ -46,11 +46,10 @@ COLUMNS = ("pixel_accuracy", "class_accuracy", "class_iou", "l1", "psnr", "ssim"
 # --------------------------------------------------------------------------- the contenders
 
 
-def train_fast(recipe: recipes.Recipe, minutes: float, seed: int, data_dir) -> dict:
+def train_fast(recipe: recipes.TrainingConfig, minutes: float, seed: int, data_dir) -> dict:
     """Train the recipe with ``Pix2Pix.fit`` for ``minutes``; returns its generator and run."""
     run = recipes.train_within(recipe, minutes, seed=seed, data_dir=data_dir)
-    return {"generator": run.generator, "steps": run.steps, "seconds": run.seconds,
-            "paper_mode": lambda images: ablations.generate(run.generator, images, seed)}
+    return {"generator": run.generator, "steps": run.steps, "seconds": run.seconds}
 
 
 def train_tutorial(image_size: int, minutes: float, seed: int, data_dir) -> dict:
@@ -69,14 +68,7 @@ def train_tutorial(image_size: int, minutes: float, seed: int, data_dir) -> dict
         if time.perf_counter() - started >= minutes * 60.0:
             break
     seconds = time.perf_counter() - started
-
-    def paper_mode(images):  # the tutorial runs its generator with training=True to test
-        keras.utils.set_random_seed(seed)
-        return np.concatenate([np.asarray(generator(images[i:i + 1], training=True))
-                               for i in range(len(images))])
-
-    return {"generator": generator, "steps": steps, "seconds": seconds,
-            "paper_mode": paper_mode}
+    return {"generator": generator, "steps": steps, "seconds": seconds}
 
 
 # --------------------------------------------------------------------------- scoring
@@ -99,8 +91,8 @@ def to_size(images: np.ndarray, size: int) -> np.ndarray:
 
 def score(outputs, test_data, segmenter) -> dict:
     _, targets, masks = test_data
-    scores = ablations.score_images(to_size(outputs, targets.shape[1]), targets, masks,
-                                    segmenter)
+    scores = evaluation.score_outputs(to_size(outputs, targets.shape[1]), targets, masks,
+                                      segmenter)
     return {name: round(float(scores[name]), 4) for name in COLUMNS}
 
 
@@ -108,7 +100,7 @@ def comparison_picture(labels, real, *outputs, count: int = 4) -> np.ndarray:
     """A row per test pair: labels | real photo | each contender's output, at one size."""
     size = real.shape[1]
     columns = [to_size(images[:count], size) for images in (labels, real, *outputs)]
-    rows = [ablations.image_row([column[index] for column in columns])
+    rows = [report.image_row([column[index] for column in columns])
             for index in range(min(count, len(real)))]
     gap = np.full((2, rows[0].shape[1], 3), 255, np.uint8)
     return np.concatenate([part for row in rows for part in (row, gap)][:-1])
@@ -172,7 +164,7 @@ def main(argv=None) -> int:
     minutes = arguments.minutes or fast.minutes
     eval_size, count = paper.image_size, (16 if arguments.quick else None)
     data_dir = arguments.data_dir
-    print(f"machine: {ablations.machine()}; load average {os.getloadavg()[0]:.1f}")
+    print(f"machine: {report.machine()}")
     started = time.perf_counter()
     for size in sorted({fast.image_size, eval_size}):
         datasets.prepare(recipes.FACADES, size, data_dir)
@@ -190,7 +182,9 @@ def main(argv=None) -> int:
     for name, (recipe, train) in contenders.items():
         run = train()
         inputs = test_inputs(recipe.image_size, count, data_dir)
-        outputs[name] = run["paper_mode"](inputs)
+        # Both contenders are tested the paper's way, each image on its own.
+        outputs[name] = evaluation.translate_images(run["generator"], inputs,
+                                                    seed=arguments.seed)
         rows[name] = {"image_size": recipe.image_size, "base_filters": recipe.base_filters,
                       "n_layers": recipe.n_layers, "batch_size": recipe.batch_size,
                       "steps": run["steps"], "seconds": round(run["seconds"], 1),
@@ -198,8 +192,8 @@ def main(argv=None) -> int:
         print(f"{name}: {run['steps']} steps in {run['seconds']:.0f} s")
     _, targets, masks = test_data
     rows["ground truth"] = {"scores": {k: round(float(v), 4) for k, v in
-                                       ablations.ground_truth_scores(targets, masks,
-                                                                     segmenter).items()}}
+                                       segmentation.fcn_score(targets, masks,
+                                                              segmenter).items()}}
     print(f"\nscored on {len(targets)} test pairs at {eval_size}x{eval_size}:")
     print(table(rows))
     gap = {name: round(rows["ground truth"]["scores"]["pixel_accuracy"]
@@ -215,7 +209,7 @@ def main(argv=None) -> int:
         arguments.out.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(comparison_picture(labels, targets, *outputs.values())).save(
             picture_path, optimize=True)
-        results = {"machine": ablations.machine(), "minutes": minutes,
+        results = {"machine": report.machine(), "minutes": minutes,
                    "evaluation_size": eval_size, "test_pairs": len(targets),
                    "command": "python benchmarks/fast_recipe.py" + "".join(
                        f" {a}" for a in (argv if argv is not None else sys.argv[1:])),

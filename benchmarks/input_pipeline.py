@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -29,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # noqa: E402
 
-from p2plib import data, datasets  # noqa: E402
+from p2plib import data, datasets, report  # noqa: E402
 
 
 def measure(dataset: tf.data.Dataset, seconds: float = 10.0, warmup_batches: int = 10) -> dict:
@@ -69,23 +68,6 @@ def make_jpeg_folder(folder, count: int = 200, image_size: int = 256, quality: i
     return folder
 
 
-def machine_info() -> dict:
-    """What the figures depend on: CPU, core count, TensorFlow version, GPUs."""
-    cpu = platform.processor() or platform.machine()
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return {"cpu": cpu, "cpu_count": os.cpu_count(), "usable_cpus": usable, "load": load,
-            "python": platform.python_version(), "tensorflow": tf.__version__,
-            "gpus": ", ".join(gpus) or "none", "platform": platform.platform()}
-
-
 def parse_arguments(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--image-size", type=int, default=256, help="crop size (default 256)")
@@ -122,10 +104,11 @@ def main(argv=None) -> list[dict]:
         rows.append({"source": name, "format": file_format, "files": files, **result})
     scratch.cleanup()
 
-    info = machine_info()
+    info = report.machine()
     print(f"command:  python {' '.join(sys.argv) if argv is None else ' '.join(argv)}")
-    print(f"machine:  {info['cpu']}; {info['cpu_count']} CPUs ({info['usable_cpus']} usable); "
-          f"GPU: {info['gpus']}; load average {info['load']:.1f} (other work slows it)")
+    print(f"machine:  {info['processor']}; {info['cpu_count']} CPUs ({info['usable_cpus']} "
+          f"usable); GPU: {', '.join(info['gpus']) or 'none'}; load average "
+          f"{info['load_average_at_start']:.1f} (other work slows it)")
     print(f"software: Python {info['python']}, TensorFlow {info['tensorflow']}; "
           f"{info['platform']}")
     print(f"pipeline: load_paired, {args.image_size}x{args.image_size}, augment={augment} "

@@ -40,7 +40,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
-from p2plib import datasets, models, training  # noqa: E402
+from p2plib import datasets, models, report, training  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import input_pipeline  # noqa: E402
@@ -352,8 +352,9 @@ def measure_config(size, batch_size, args, matmul, matmul_times) -> dict:
 
 def print_report(rows, matmul, pipeline, args, info, loads):
     print(f"command:  python benchmarks/training_step.py {' '.join(args.argv)}".rstrip())
-    print(f"machine:  {info['cpu']}; {info['cpu_count']} CPUs ({info['usable_cpus']} usable); "
-          f"GPU: {info['gpus']}; TensorFlow {info['tensorflow']}, Keras {keras.__version__}, "
+    print(f"machine:  {info['processor']}; {info['cpu_count']} CPUs ({info['usable_cpus']} "
+          f"usable); GPU: {', '.join(info['gpus']) or 'none'}; TensorFlow {info['tensorflow']}, "
+          f"Keras {info['keras']}, "
           f"Python {info['python']}")
     print(f"load:     1-minute load average {loads[0]:.1f} at the start, {loads[1]:.1f} at the "
           "end (above the core count, other programs share the CPU and absolute rates drop)")
@@ -442,7 +443,7 @@ def main(argv=None) -> dict:
         variant = args.variants[0]
         consumed = paper_rows[0]["variants"][variant]["images_per_second"]
         pipeline = {"rate": rate, "consumed": consumed, "variant": variant}
-    info = input_pipeline.machine_info()
+    info = report.machine()
     print_report(rows, matmul, pipeline, args, info, (start_load, os.getloadavg()[0]))
     return {"rows": rows, "matmul": matmul, "pipeline": pipeline}
 

@@ -9,4 +9,32 @@ Submodules are imported on demand (``from p2plib import data``), so importing th
 itself does not load TensorFlow.
 """
 
+import os
+
 __version__ = "0.1.0"
+
+
+def quiet_tensorflow() -> None:
+    """Import TensorFlow without its C++ start-up lines; call it before TensorFlow is loaded.
+
+    Used by the first cell of every notebook. ``TF_CPP_MIN_LOG_LEVEL=3`` hides TensorFlow's
+    own C++ log lines (the failed ``cuInit`` on a machine without a GPU, grappler notes), but
+    not the lines its libraries print while loading, before logging is set up (oneDNN,
+    "Could not find cuda drivers"): those go to the process's standard error, which Jupyter
+    shows in the cell, so they are sent to /dev/null for the import alone. Python errors
+    still show. Nothing happens when TensorFlow is already loaded.
+    """
+    import sys
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as devnull:
+            os.dup2(devnull.fileno(), 2)
+            import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import random
 import threading
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,9 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 from PIL import Image
+
+from p2plib import checks
+from p2plib.errors import DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 # Image files that PIL could open but the pipeline does not read: reported, never skipped.
@@ -37,8 +39,6 @@ PAPER_LOAD_RATIO = 286 / 256
 _MAX_LISTED = 5
 
 
-class DataError(ValueError):
-    """A dataset file or folder that cannot be used as it is; the message says what to do."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -46,23 +46,8 @@ class DataError(ValueError):
 
 
 def as_size(value, name: str = "image_size") -> tuple[int, int]:
-    """``256`` or ``(height, width)`` -> ``(height, width)``; a clear ``ValueError`` otherwise."""
-    if isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be a positive int or (height, width), got {value!r}")
-    if isinstance(value, (int, np.integer)):
-        pair = (int(value), int(value))
-    elif isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2:
-        if not all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
-            for v in value
-        ):
-            raise ValueError(f"{name} must hold two ints (height, width), got {value!r}")
-        pair = (int(value[0]), int(value[1]))
-    else:
-        raise ValueError(f"{name} must be a positive int or (height, width), got {value!r}")
-    if min(pair) < 1:
-        raise ValueError(f"{name} must be positive, got {value!r}")
-    return pair
+    """``256`` or ``(height, width)`` -> ``(height, width)``; a clear error otherwise."""
+    return checks.image_size(value, name)
 
 
 def default_load_size(image_size):
@@ -396,9 +381,7 @@ def validate_pairs(files: PairedFiles, image_size=256, check: str = "full",
 def _resolve_seed(seed) -> int:
     if seed is None:
         return random.SystemRandom().randrange(2**31)
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"seed must be an int or None, got {seed!r}")
-    return int(seed)
+    return checks.integer(seed, "seed", example="0 (or None for a fresh one)")
 
 
 def _check_arguments(direction, batch_size, channels, check):
@@ -407,9 +390,7 @@ def _check_arguments(direction, batch_size, channels, check):
             f"direction must be 'AtoB' (A is the input) or 'BtoA' (B is the input), "
             f"got {direction!r}"
         )
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    checks.integer(batch_size, "batch_size", minimum=1, example=1)
     if channels not in (1, 3):
         raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels!r}")
     if check not in CHECKS:

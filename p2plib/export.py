@@ -19,16 +19,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-TEST_MODES = ("paper", "inference")
-
-
-class ModelFileError(ValueError):
-    """A file that cannot be used as a generator; the message names it and says what to do."""
-
-
-class InputSizeError(ValueError):
-    """Images whose size or channel count does not match what the generator takes."""
-
+from p2plib import checks, testtime
+from p2plib.errors import ArgumentError, InputSizeError, ModelFileError  # noqa: F401
 
 # ---------------------------------------------------------------------------- Keras file
 
@@ -71,18 +63,10 @@ def load_generator(path, image_size=None) -> keras.Model:
             "generator takes one batch of images [N, H, W, C] (is this the discriminator?)."
         )
     if image_size is not None:
-        height, width = _height_width(image_size)
+        height, width = checks.image_size(image_size)
         check_input_size(model, (height, width, input_shape(model)[2]), model_name=str(path),
                          images_name=f"image_size {image_size!r} asks for images that")
     return model
-
-
-def _height_width(image_size) -> tuple[int, int]:
-    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
-        return int(image_size), int(image_size)
-    if isinstance(image_size, (tuple, list)) and len(image_size) == 2:
-        return int(image_size[0]), int(image_size[1])
-    raise ValueError(f"image_size must be an int or (height, width), got {image_size!r}")
 
 
 def input_shape(model) -> tuple:
@@ -147,7 +131,7 @@ def export_tflite(model, path) -> Path:
     """
     path = Path(path)
     if path.suffix != ".tflite":
-        raise ValueError(f"{path}: a TensorFlow Lite file name must end in .tflite")
+        raise ArgumentError(f"{path}: a TensorFlow Lite file name must end in .tflite")
     if isinstance(model, (str, Path)):
         saved_model = Path(model)
         if not (saved_model / "saved_model.pb").is_file():
@@ -239,8 +223,9 @@ def translate_folder(generator, input_dir, output_dir, batch_size: int = 8,
     batches of ``batch_size``, with a Keras progress bar unless ``progress=False``.
     ``half="left"``/``"right"`` takes one half of side-by-side pairs. Images of another size
     than the generator's raise ``InputSizeError``, or are resized to it with ``resize=True``.
-    ``test_mode="paper"`` keeps dropout and batch statistics on, as the paper does at test
-    time. Returns the written files.
+    ``test_mode`` is the test-time policy (``p2plib.testtime``): ``"paper"`` keeps dropout on
+    and normalises each image by its own statistics, as the paper does at test time, and
+    leaves the model unchanged. Returns the written files.
     """
     return translate_files(generator, image_files(input_dir), output_dir, batch_size, half,
                            resize, test_mode, progress)
@@ -252,10 +237,9 @@ def translate_files(generator, files, output_dir, batch_size: int = 8,
     """``translate_folder`` for a list of image files (one file is a list of one)."""
     from p2plib import data
 
-    if half not in (None, "left", "right"):
-        raise ValueError(f"half must be None, 'left' or 'right', got {half!r}")
-    if test_mode not in TEST_MODES:
-        raise ValueError(f"test_mode must be one of {TEST_MODES}, got {test_mode!r}")
+    checks.choice(half, "half", (None, "left", "right"))
+    testtime.check_test_mode(test_mode)
+    batch_size = checks.integer(batch_size, "batch_size", minimum=1, example=8)
     if isinstance(generator, (str, Path)):
         generator = load_generator(generator)
     height, width, channels = input_shape(generator)
@@ -273,7 +257,7 @@ def translate_files(generator, files, output_dir, batch_size: int = 8,
                 image = data.resize(image, (height, width))
             check_input_size(generator, tuple(image.shape), images_name=f"images such as {path}")
             images.append(data.normalize(image))
-        outputs = data.denormalize(generator(tf.stack(images), training=test_mode == "paper"))
+        outputs = data.denormalize(testtime.translate(generator, tf.stack(images), test_mode))
         for path, output in zip(batch_files, outputs.numpy(), strict=True):
             target = output_dir / f"{path.stem}.png"
             keras.utils.save_img(target, output, scale=False)

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from keras import ops
 
+from p2plib import checks, paper
+
 GAN_MODES = ("vanilla", "lsgan")
-L1_WEIGHT = 100.0  # lambda in the paper
+L1_WEIGHT = paper.L1_WEIGHT  # lambda
 
 
 def check_gan_mode(gan_mode: str) -> str:
@@ -25,30 +27,15 @@ def check_gan_mode(gan_mode: str) -> str:
 
 
 def check_l1_weight(l1_weight) -> float:
-    """Return ``l1_weight`` as a float if it is a number >= 0, else raise a ValueError."""
-    try:
-        value = float(l1_weight)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not value >= 0.0:
-        raise ValueError(
-            f"l1_weight (lambda) must be a number >= 0, 100 in the paper; got {l1_weight!r}."
-        )
-    return value
+    """Return ``l1_weight`` (lambda) as a float if it is a number >= 0 (``checks.number``)."""
+    return checks.number(l1_weight, "l1_weight (lambda)", minimum=0,
+                         example=f"{paper.L1_WEIGHT:g} as in the paper")
 
 
 def check_gan_weight(gan_weight) -> float:
-    """Return ``gan_weight`` as a float if it is a number >= 0, else raise a ValueError."""
-    try:
-        value = float(gan_weight)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not value >= 0.0:
-        raise ValueError(
-            f"gan_weight must be a number >= 0 (1 in the paper, 0 for the L1-only ablation); "
-            f"got {gan_weight!r}."
-        )
-    return value
+    """Return ``gan_weight`` as a float if it is a number >= 0 (``checks.number``)."""
+    return checks.number(gan_weight, "gan_weight", minimum=0,
+                         example="1 as in the paper, 0 for the L1-only ablation")
 
 
 def adversarial_loss(logits, target_is_real: bool, gan_mode: str = "vanilla"):

@@ -1,11 +1,12 @@
-"""Measuring a translation on held-out pairs: L1, PSNR, SSIM and the FCN-score.
+"""Measuring a translation: L1, PSNR, SSIM, and the scores of predicted class masks.
 
 Introduced in notebook 06. Images are float tensors in [-1, 1], as
 ``p2plib.data.load_paired`` yields them. PSNR and SSIM are TensorFlow's own
 ``tf.image.psnr`` / ``tf.image.ssim``, computed on images mapped to [0, 1] (so
-``max_val=1``); PSNR of identical images is ``inf`` (no cap). The FCN-score (the paper's
-per-pixel accuracy, per-class accuracy and class IoU) runs a segmenter from
-``p2plib.segmentation`` on the photos and compares its labels with the true class masks.
+``max_val=1``); PSNR of identical images is ``inf`` (no cap). ``segmentation_scores`` gives
+the paper's three FCN-score columns (per-pixel accuracy, per-class accuracy, class IoU) from
+predicted and true class masks; this module knows nothing of the segmenter that predicts
+them (``p2plib.segmentation.fcn_score`` runs it and calls these functions).
 """
 
 from __future__ import annotations
@@ -59,56 +60,6 @@ def image_metrics(generated, target) -> dict:
     """``{"l1", "psnr", "ssim"}`` per image, each of shape ``[batch]``."""
     return {"l1": l1_distance(generated, target), "psnr": psnr(generated, target),
             "ssim": ssim(generated, target)}
-
-
-def evaluate_generator(generator, dataset, training: bool = False, segmenter=None,
-                       masks=None) -> dict:
-    """Mean L1, PSNR and SSIM of ``generator`` over a dataset of (input, target) batches.
-
-    ``training=True`` runs the generator the paper's way at test time (dropout and batch
-    statistics on); the default is Keras's inference mode. Returns floats and ``count``.
-    With a ``segmenter`` and the targets' class ``masks`` (uint8 [N, H, W], in the
-    dataset's order: load it with ``shuffle=False``), the generated photos' FCN-score
-    (``pixel_accuracy``, ``class_accuracy``, ``class_iou``) is added.
-    """
-    if (segmenter is None) != (masks is None):
-        raise ValueError("the FCN-score needs both segmenter= and masks= (the true class "
-                         "masks of the dataset's targets, in order); pass both or neither.")
-    totals = {name: 0.0 for name in METRIC_NAMES}
-    count = 0
-    confusion = None
-    if segmenter is not None:
-        masks = np.asarray(masks)
-        num_classes = _num_classes_of(segmenter)
-        confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
-    for input_batch, target_batch in dataset:
-        generated = generator(input_batch, training=training)
-        for name, values in image_metrics(generated, target_batch).items():
-            totals[name] += float(tf.reduce_sum(values))
-        batch_size = int(input_batch.shape[0])
-        if confusion is not None:
-            confusion += _batch_confusion(segmenter, generated, masks, count, batch_size)
-        count += batch_size
-    if count == 0:
-        raise ValueError("The dataset is empty: there are no pairs to evaluate.")
-    scores = {**{name: total / count for name, total in totals.items()}, "count": count}
-    if confusion is not None:
-        if count != len(masks):
-            raise ValueError(f"the dataset holds {count} pairs but {len(masks)} masks were "
-                             "given; pass the masks of the same split, one per pair.")
-        scores.update(scores_from_confusion(confusion))
-    return scores
-
-
-def _batch_confusion(segmenter, photos, masks, start: int, count: int) -> np.ndarray:
-    from p2plib import segmentation
-
-    if start + count > len(masks):
-        raise ValueError(f"the dataset holds more pairs than the {len(masks)} masks; pass the "
-                         "masks of the same split, one per pair.")
-    true = masks[start:start + count]
-    predicted = segmentation.predict_masks(segmenter, photos, true.shape[1:3])
-    return confusion_matrix(predicted, true, _num_classes_of(segmenter))
 
 
 # ---------------------------------------------------------------------------- FCN-score
@@ -181,64 +132,3 @@ def segmentation_scores(predicted_masks, true_masks, num_classes: int) -> dict:
     nor predicted are left out of the IoU (a class predicted but absent counts with IoU 0).
     """
     return scores_from_confusion(confusion_matrix(predicted_masks, true_masks, num_classes))
-
-
-def _photo_batches(photos):
-    """Batches of photos from an array/tensor [N, H, W, 3] or a tf.data.Dataset of batches."""
-    if isinstance(photos, tf.data.Dataset):
-        for batch in photos:
-            if isinstance(batch, (tuple, list, dict)):
-                raise ValueError(
-                    "fcn_score takes a dataset of photo batches, not of (input, target) pairs; "
-                    "pass dataset.map(lambda input, target: target) for the real photos, or "
-                    "use evaluate_generator(..., segmenter=..., masks=...) for generated ones."
-                )
-            yield batch
-        return
-    yield photos
-
-
-def _check_photo_range(batch) -> None:
-    if batch.dtype == tf.uint8:
-        raise ValueError("photos are uint8; pass float photos in [-1, 1] "
-                         "(p2plib.data.normalize(photos)).")
-    low, high = float(tf.reduce_min(batch)), float(tf.reduce_max(batch))
-    if low < -1.01 or high > 1.01:
-        raise ValueError(
-            f"photos range over [{low:.3g}, {high:.3g}]; the segmenter expects [-1, 1] "
-            "(p2plib.data.normalize turns [0, 255] pixels into that range)."
-        )
-
-
-def _num_classes_of(segmenter) -> int:
-    return int(segmenter.outputs[0].shape[-1])
-
-
-def fcn_score(photos, masks, segmenter, batch_size: int = 32) -> dict:
-    """The FCN-score of photos: how well ``segmenter`` recovers their true class ``masks``.
-
-    Introduced in notebook 06. ``photos``: float [N, H, W, 3] in [-1, 1] (array or tensor),
-    or a ``tf.data.Dataset`` of such batches, in the same order as ``masks`` (uint8
-    [N, H, W]). Scoring the real photos gives the "ground truth" row of the paper's tables.
-    Returns ``segmentation_scores``' dict.
-    """
-    from p2plib import segmentation
-
-    masks = np.asarray(masks)
-    num_classes = _num_classes_of(segmenter)
-    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
-    seen = 0
-    for batch in _photo_batches(photos):
-        batch = tf.convert_to_tensor(batch)
-        _check_photo_range(batch)
-        count = int(batch.shape[0])
-        if seen + count > len(masks):
-            raise ValueError(f"there are more photos than the {len(masks)} masks; pass one "
-                             "mask per photo, in the same order.")
-        true = masks[seen:seen + count]
-        predicted = segmentation.predict_masks(segmenter, batch, true.shape[1:3], batch_size)
-        confusion += confusion_matrix(predicted, true, num_classes)
-        seen += count
-    if seen != len(masks):
-        raise ValueError(f"{seen} photos but {len(masks)} masks; pass one mask per photo.")
-    return scores_from_confusion(confusion)

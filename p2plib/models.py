@@ -27,9 +27,11 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-LEAKY_SLOPE = 0.2
-DROPOUT_RATE = 0.5
-DROPOUT_BLOCKS = 3
+from p2plib import checks, paper
+
+LEAKY_SLOPE = paper.LEAKY_SLOPE
+DROPOUT_RATE = paper.DROPOUT_RATE
+DROPOUT_BLOCKS = paper.DROPOUT_BLOCKS
 MAX_FILTER_MULTIPLIER = 8
 NORMS = ("batch", "instance", "none")
 UPSAMPLINGS = ("transpose", "resize")
@@ -39,13 +41,11 @@ UPSAMPLINGS = ("transpose", "resize")
 
 
 def _check_positive_int(value, what: str, hint: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{what} must be a positive integer ({hint}); got {value!r}.")
-    return int(value)
+    return checks.integer(value, what, minimum=1, example=hint)
 
 
 def _check_channels(value, what: str) -> int:
-    hint = "1 for grey, 3 for RGB, K for a label map with K classes"
+    hint = "3 for RGB (1 for grey, K for a label map of K classes)"
     return _check_positive_int(value, what, hint)
 
 
@@ -64,16 +64,7 @@ def _check_upsampling(upsampling) -> str:
 
 def _height_width(image_size) -> tuple[int, int]:
     """``256`` or ``(256, 512)`` -> (height, width), checked."""
-    hint = "an int such as 256 or a (height, width) pair such as (256, 512)"
-    if isinstance(image_size, (tuple, list)) and len(image_size) == 2:
-        height, width = image_size
-    elif isinstance(image_size, (tuple, list)):
-        raise ValueError(f"image_size must be {hint}; got {image_size!r}.")
-    else:
-        height = width = image_size
-    height = _check_positive_int(height, f"image_size {image_size!r}: height", hint)
-    width = _check_positive_int(width, f"image_size {image_size!r}: width", hint)
-    return height, width
+    return checks.image_size(image_size, "image_size")
 
 
 def _nearby_multiples(value: int, step: int) -> str:
@@ -132,7 +123,7 @@ def generator_depth(image_size, depth: int | None = None) -> int:
         if smaller < 2 or 2**derived != smaller or max(height, width) % smaller:
             raise _derived_depth_error(image_size, height, width)
         return derived
-    depth = _check_positive_int(depth, "depth", "the number of encoder levels, 8 at 256x256")
+    depth = _check_positive_int(depth, "depth", "8 (encoder levels at 256x256)")
     step = 2**depth
     if height % step or width % step:
         raise ValueError(
@@ -181,7 +172,7 @@ def downsample(filters: int, size: int = 4, norm: str | None = "batch", name: st
     Returns a ``keras.Sequential`` block (introduced in notebook 02): ``norm=None`` for the
     first encoder block and the bottleneck, as in the paper.
     """
-    filters = _check_positive_int(filters, "filters", "the number of output channels")
+    filters = _check_positive_int(filters, "filters", 64)
     norm = _check_norm(norm)
     return _block(
         name,
@@ -246,7 +237,7 @@ def upsample(
     nearest-neighbour resizing and a stride-1 convolution (kernel ``size - 1`` when ``size``
     is even), which avoids checkerboard artefacts.
     """
-    filters = _check_positive_int(filters, "filters", "the number of output channels")
+    filters = _check_positive_int(filters, "filters", 64)
     norm = _check_norm(norm)
     upsampling = _check_upsampling(upsampling)
     return _block(
@@ -267,7 +258,7 @@ def patch_conv(filters: int, size: int = 4, norm: str | None = "batch", name: st
     one pixel on each side, so the map shrinks by one pixel, as in the paper's code (32 ->
     31 in the 70x70 PatchGAN); ``size=1`` gives the PixelGAN's 1x1 convolutions.
     """
-    filters = _check_positive_int(filters, "filters", "the number of output channels")
+    filters = _check_positive_int(filters, "filters", 64)
     norm = _check_norm(norm)
     padding = (size - 1) // 2
     return _block(
@@ -326,10 +317,8 @@ def _decoder(x, encoder_outputs, filters, skips, norm, dropout, upsampling):
     return x
 
 
-def _generator(
-    skips, image_size, channels, out_channels, base_filters, depth, norm, dropout, upsampling,
-    name,
-):
+def _generator(*, skips: bool, image_size, channels, out_channels, base_filters, depth, norm,
+               dropout, upsampling, name):
     depth = generator_depth(image_size, depth)
     height, width = _height_width(image_size)
     channels = _check_channels(channels, "channels")
@@ -386,8 +375,9 @@ def unet_generator(
     [-1, 1] (tanh).
     """
     return _generator(
-        True, image_size, channels, out_channels, base_filters, depth, norm, dropout,
-        upsampling, name,
+        skips=True, image_size=image_size, channels=channels, out_channels=out_channels,
+        base_filters=base_filters, depth=depth, norm=norm, dropout=dropout,
+        upsampling=upsampling, name=name,
     )
 
 
@@ -407,8 +397,9 @@ def encoder_decoder_generator(
     Introduced in notebook 02; arguments as for ``unet_generator``.
     """
     return _generator(
-        False, image_size, channels, out_channels, base_filters, depth, norm, dropout,
-        upsampling, name,
+        skips=False, image_size=image_size, channels=channels, out_channels=out_channels,
+        base_filters=base_filters, depth=depth, norm=norm, dropout=dropout,
+        upsampling=upsampling, name=name,
     )
 
 
@@ -436,11 +427,8 @@ def patchgan_discriminator(
     the unconditional discriminator of the paper's "GAN" ablation (notebook 06): it takes
     the target (or generated) image alone, ``input_channels`` is then unused.
     """
-    if isinstance(n_layers, bool) or not isinstance(n_layers, (int, np.integer)) or n_layers < 0:
-        raise ValueError(
-            f"n_layers must be an integer >= 0 (0: PixelGAN, 1: 16x16, 3: 70x70, "
-            f"5: 286x286 patches); got {n_layers!r}."
-        )
+    n_layers = checks.integer(n_layers, "n_layers", minimum=0,
+                              example="3 (0: PixelGAN, 1: 16x16, 3: 70x70, 5: 286x286)")
     input_channels = _check_channels(input_channels, "input_channels")
     target_channels = _check_channels(target_channels, "target_channels")
     base_filters = _check_positive_int(base_filters, "base_filters", "64 in the paper")

@@ -1,9 +1,9 @@
-"""Adam with TensorFlow's fused update kernel: the same arithmetic, far less memory traffic.
+"""The paper's optimizer: Adam with beta_1 = 0.5, done by TensorFlow's fused kernel.
 
-``paper_optimizer`` (notebook 04) returns a ``FusedAdam``. Keras's ``Adam`` updates each
-variable with about a dozen separate element-wise operations, each reading and writing
-whole tensors; for the 54-million-parameter U-Net that streams several gigabytes per step.
-TensorFlow's ``ResourceApplyAdam`` kernel does the same update in one pass over the
+``paper_optimizer`` (introduced in notebook 04) returns a ``FusedAdam``. Keras's ``Adam``
+updates each variable with about a dozen separate element-wise operations, each reading and
+writing whole tensors; for the 54-million-parameter U-Net that streams several gigabytes per
+step. TensorFlow's ``ResourceApplyAdam`` kernel does the same update in one pass over the
 variable and its two moments (see ``benchmarks/training_step.py`` for the measurement).
 """
 
@@ -12,14 +12,15 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from p2plib import paper
+
 
 @keras.saving.register_keras_serializable(package="p2plib")
 class FusedAdam(keras.optimizers.Adam):
     """``keras.optimizers.Adam`` whose per-variable update is one fused TensorFlow kernel.
 
-    Introduced for speed behind ``p2plib.training.paper_optimizer`` (notebook 04). Same
-    arguments, same variables (so checkpoints are interchangeable with ``Adam``'s) and the
-    same update: ``m += (1 - beta_1)(g - m)``, ``v += (1 - beta_2)(g^2 - v)``,
+    Same arguments, same variables (so checkpoints are interchangeable with ``Adam``'s) and
+    the same update: ``m += (1 - beta_1)(g - m)``, ``v += (1 - beta_2)(g^2 - v)``,
     ``w -= lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon)``. Sparse
     gradients, ``amsgrad`` and backends other than TensorFlow take Keras's own update.
     """
@@ -41,3 +42,11 @@ class FusedAdam(keras.optimizers.Adam):
             lr=tf.cast(learning_rate, dtype), beta1=beta_1, beta2=beta_2,
             epsilon=tf.cast(self.epsilon, dtype), grad=tf.cast(gradient, dtype),
         )
+
+
+def paper_optimizer(learning_rate=paper.LEARNING_RATE, beta_1: float = paper.BETA_1) -> FusedAdam:
+    """Adam with beta_1 = 0.5, as in the paper; ``learning_rate`` may be a schedule.
+
+    Introduced in notebook 04. Each network needs its own instance.
+    """
+    return FusedAdam(learning_rate=learning_rate, beta_1=beta_1)

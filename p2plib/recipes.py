@@ -1,64 +1,54 @@
-"""Training within a time budget, and the fast recipe for a laptop CPU (notebook 07).
+"""Named training configurations, and ``train``, which trains one (notebooks 05 and 07).
 
-The paper's configuration (256x256, 64 base filters, batch 1) takes 0.5-0.8 s a step on
-two CPU cores, so 15 minutes buy it three or four passes over the 400 synthetic-facade
-training pairs. ``FAST_CPU`` spends the same minutes on a network with a quarter of the
-parameters that a CPU trains five times more steps of: 256x256 images, 32 base filters,
-the paper's 70x70 PatchGAN, Adam (2e-4, beta_1 0.5) and lambda = 100, and a learning rate
-that falls linearly over the second half of the time (``callbacks.TimeBudget``).
-(128x128 with 32 filters runs more steps still, but loses on the 256x256 FCN-score.)
-``benchmarks/fast_recipe.py`` sets it against the paper's configuration trained the
-tutorial way for the same time.
+``train(config)`` is the one way the library trains a ``config.TrainingConfig``: it loads the
+configuration's training pairs (shuffled and augmented the paper's way, from its seed),
+builds the model (``training.build_model``) and fits it for ``epochs`` of ``steps_per_epoch``
+steps, or for ``minutes`` with ``callbacks.TimeBudget``. The command line, the ablations and
+the applications train through it.
+
+The paper's configuration (256x256, 64 base filters, batch 1) takes 0.5-0.8 s a step on two
+CPU cores, so 15 minutes buy it three or four passes over the 400 synthetic-facade training
+pairs. ``FAST_CPU`` spends the same minutes on a network with a quarter of the parameters
+that a CPU trains five times more steps of: 256x256 images, 32 base filters, the paper's
+70x70 PatchGAN, Adam (2e-4, beta_1 0.5) and lambda = 100, and a learning rate that falls
+linearly over the second half of the time. (128x128 with 32 filters runs more steps still,
+but loses on the 256x256 FCN-score.) ``benchmarks/fast_recipe.py`` sets it against the
+paper's configuration trained the tutorial way for the same time.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, replace
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
 
-from p2plib import callbacks, config, datasets, models, training
+from p2plib import callbacks, config, data, datasets, report, training
+from p2plib.config import TrainingConfig
+from p2plib.errors import ArgumentError, DataError
 
 FACADES = "synthetic-facades"
 
-
-@dataclass(frozen=True)
-class Recipe:
-    """A training configuration with a time budget instead of a step count (notebook 07).
-
-    ``n_layers`` is the PatchGAN's depth; ``decay_fraction`` the share of the time over
-    which the learning rate falls to 0; ``minutes`` the training time.
-    """
-
-    name: str
-    image_size: int
-    base_filters: int
-    n_layers: int
-    batch_size: int = 1
-    learning_rate: float = training.LEARNING_RATE
-    decay_fraction: float = 0.5
-    minutes: float = 15.0
-
-    def with_changes(self, **changes) -> Recipe:
-        """A copy with some fields changed: ``FAST_CPU.with_changes(minutes=5)``."""
-        return replace(self, **changes)
-
-
-FAST_CPU = Recipe("fast-cpu", image_size=256, base_filters=32, n_layers=3)
-"""The fast recipe: 15 minutes on two CPU cores (see the module docstring)."""
-PAPER = Recipe("paper", image_size=256, base_filters=64, n_layers=3)
+FAST_CPU = TrainingConfig(name="fast-cpu", dataset=FACADES, base_filters=32, epochs=20,
+                          decay_epochs=10, minutes=15.0)
+"""The fast recipe: 15 minutes on two CPU cores (see the module docstring); without
+``minutes`` it is the same run as 20 epochs of 400 steps, the last 10 decaying."""
+PAPER = config.PAPER.with_changes(dataset=FACADES, minutes=15.0)
 """The paper's networks and optimizer, with the same time budget, for comparison."""
-QUICK = Recipe("quick", image_size=64, base_filters=8, n_layers=1, minutes=0.1)
+QUICK = TrainingConfig(name="quick", dataset=FACADES, image_size=64, base_filters=8, n_layers=1,
+                       epochs=2, minutes=0.1)
 """Quick mode (tests, nbval): the same code path, a few seconds."""
 
 
 @dataclass
-class BudgetRun:
-    """What ``train_within`` returns: the model, the steps it trained and their seconds."""
+class TrainingRun:
+    """What ``train`` returns: the configuration, the model, its steps, seconds and history.
 
-    recipe: Recipe
+    ``history`` maps ``"step"`` and each loss name to one value per logged epoch.
+    """
+
+    config: TrainingConfig
     model: training.Pix2Pix
     steps: int
     seconds: float
@@ -70,41 +60,111 @@ class BudgetRun:
         return self.model.generator
 
 
-def build_model(recipe: Recipe, channels: int = 3, out_channels: int = 3) -> training.Pix2Pix:
-    """A compiled ``Pix2Pix`` of the recipe's size, with the paper's Adam at its rate."""
-    generator = models.unet_generator(recipe.image_size, channels, out_channels,
-                                      recipe.base_filters)
-    discriminator = models.patchgan_discriminator(recipe.image_size, channels, out_channels,
-                                                  recipe.base_filters, recipe.n_layers)
-    model = training.Pix2Pix(generator, discriminator)
-    model.compile(training.paper_optimizer(recipe.learning_rate),
-                  training.paper_optimizer(recipe.learning_rate))
-    return model
+def split_folder(folder, split: str) -> Path:
+    """The folder of one split of a folder of your own: ``folder/split``; for ``"train"``,
+    the folder itself when it holds no ``train/`` (then it has no held-out split)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(
+            f"{folder} is neither a named dataset ({', '.join(datasets.names())}) nor a "
+            "folder; pass a name or a folder of pairs (or one holding train/ and test/)."
+        )
+    if (folder / split).is_dir():
+        return folder / split
+    if split == "train" and not (folder / "train").exists():
+        return folder
+    raise DataError(
+        f"{folder} has no {split}/ folder; a task folder holds the training pairs in "
+        f"{folder / 'train'} and the held-out pairs in {folder / split}, each as side-by-side "
+        "A|B images or A/ and B/ folders."
+    )
 
 
-def train_within(recipe: Recipe = FAST_CPU, minutes: float | None = None,
-                 dataset: str = FACADES, seed: int = 0, log_every: int = 100,
-                 data_dir=None, verbose: int = 0, extra_callbacks=()) -> BudgetRun:
-    """Train the recipe on a named dataset's train split until ``minutes`` have passed.
+def split_pairs(config: TrainingConfig, split: str = "train", data_dir=None):
+    """One split of the config's data: ``config.dataset``'s split or ``config.data/split``.
 
-    Introduced in notebook 07. ``minutes`` defaults to ``recipe.minutes``; the pairs are
-    augmented the paper's way and drawn with ``seed``, which also fixes the weights. The
-    history holds the four losses averaged over each ``log_every`` steps (and ``"step"``).
+    ``"train"`` is augmented the paper's way (resize to 286/256 of the size, random crop and
+    mirror) and shuffled, all from ``config.seed``, in batches of ``config.batch_size``; any
+    other split is only resized, keeps its file order (the order of ``datasets.load_masks``)
+    and comes one image per batch. ``config.direction`` defaults to the dataset's labels ->
+    photo direction, ``"AtoB"`` for a folder.
     """
-    minutes = recipe.minutes if minutes is None else minutes
-    budget = callbacks.TimeBudget(float(minutes) * 60.0, recipe.decay_fraction)
-    keras.utils.set_random_seed(seed)
-    pairs = datasets.load(dataset, "train", image_size=recipe.image_size,
-                          batch_size=recipe.batch_size, seed=seed, data_dir=data_dir)
-    model = build_model(recipe)
-    fitted = model.fit(pairs.repeat(), epochs=10**9, steps_per_epoch=log_every,
-                       callbacks=[budget, *extra_callbacks], shuffle=False,
-                       verbose=verbose)  # the dataset shuffles itself
+    training_split = split == "train"
+    options = dict(image_size=config.image_size, augment=training_split,
+                   shuffle=training_split, seed=config.seed,
+                   batch_size=config.batch_size if training_split else 1)
+    if config.dataset is not None:
+        return datasets.load(config.dataset, split, direction=config.direction,
+                             data_dir=data_dir, **options)
+    if config.data is None:
+        raise ArgumentError("the config names no data: set dataset= (one of "
+                            f"{datasets.names()}) or data= (a folder of pairs).")
+    return data.load_paired(split_folder(config.data, split), config.direction or "AtoB",
+                            **options)
+
+
+def training_pairs(config: TrainingConfig, data_dir=None):
+    """The training split of the config's data (``split_pairs(config, "train")``)."""
+    return split_pairs(config, "train", data_dir)
+
+
+def train(config: TrainingConfig, pairs=None, data_dir=None, extra_callbacks=(),
+          validation_data=None, log_every: int = 100, verbose: int = 0,
+          model: training.Pix2Pix | None = None) -> TrainingRun:
+    """Train ``config`` and return the ``TrainingRun`` (introduced in notebook 07).
+
+    ``pairs`` (default ``training_pairs(config)``) is a dataset of (input, target) batches,
+    repeated as needed. Without ``config.minutes``: ``epochs`` of ``steps_per_epoch`` steps
+    (None: one pass over ``pairs``), the rate decaying over the last ``decay_epochs``. With
+    it: until the minutes have passed (``callbacks.TimeBudget``), logging every
+    ``log_every`` steps, the rate decaying over ``config.decay_fraction`` of the time.
+    ``model`` (default: ``training.build_model(config)``) is trained in place.
+    """
+    pairs = training_pairs(config, data_dir) if pairs is None else pairs
+    input_spec, target_spec = pairs.element_spec
+    steps_per_epoch = config.steps_per_epoch or log_every
+    if config.minutes is None and config.steps_per_epoch is None:
+        steps_per_epoch = int(pairs.cardinality())
+        if steps_per_epoch < 1:
+            raise ArgumentError("the training pairs hold no batches (or an unknown number); "
+                                "set steps_per_epoch in the config.")
+    if model is None:
+        model = training.build_model(config, input_spec.shape[-1], target_spec.shape[-1],
+                                     steps_per_epoch=steps_per_epoch)
+    run_callbacks = list(extra_callbacks)
+    epochs = config.epochs
+    if config.minutes is not None:
+        budget = callbacks.TimeBudget(config.minutes * 60.0, config.decay_fraction)
+        run_callbacks.insert(0, budget)
+        epochs = 10**9  # the budget stops it
+    started = time.perf_counter()
+    fitted = model.fit(pairs.repeat(), epochs=epochs, steps_per_epoch=steps_per_epoch,
+                       callbacks=run_callbacks, validation_data=validation_data,
+                       shuffle=False, verbose=verbose)  # the dataset shuffles itself
+    seconds = time.perf_counter() - started
+    steps = int(model.generator_optimizer.iterations)
+    if config.minutes is not None:
+        seconds = budget.seconds
     losses = {name: [float(value) for value in values]
               for name, values in fitted.history.items()}
-    logged = len(next(iter(losses.values()), []))
-    steps = [min(log_every * (index + 1), budget.steps) for index in range(logged)]
-    return BudgetRun(recipe, model, budget.steps, budget.seconds, {"step": steps, **losses})
+    logged = [min(steps_per_epoch * (epoch + 1), steps) for epoch in fitted.epoch]
+    return TrainingRun(config, model, steps, seconds, {"step": logged, **losses})
+
+
+def train_within(recipe: TrainingConfig = FAST_CPU, minutes: float | None = None,
+                 dataset: str | None = None, seed: int | None = None, log_every: int = 100,
+                 data_dir=None, verbose: int = 0, extra_callbacks=()) -> TrainingRun:
+    """Train a recipe on a named dataset until ``minutes`` (default: the recipe's) pass.
+
+    Introduced in notebook 07: ``train`` with the budget, dataset and seed changed.
+    """
+    changes = {"minutes": recipe.minutes if minutes is None else minutes,
+               "dataset": dataset or recipe.dataset or FACADES,
+               "seed": recipe.seed if seed is None else seed}
+    if changes["minutes"] is None:
+        raise ArgumentError(f"the recipe {recipe.name!r} has no time budget; pass minutes=.")
+    return train(recipe.with_changes(**changes), data_dir=data_dir, log_every=log_every,
+                 verbose=verbose, extra_callbacks=extra_callbacks)
 
 
 def default_results_path() -> Path:
@@ -113,18 +173,12 @@ def default_results_path() -> Path:
 
 
 def load_results(path=None) -> dict:
-    """Read the fast-recipe benchmark's JSON (default: ``default_results_path()``).
-
-    A missing file gets a FileNotFoundError that gives the command to regenerate it.
-    """
-    path = default_results_path() if path is None else Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} does not exist; regenerate it with `python benchmarks/fast_recipe.py "
-            f"--out {path}` (about 40 minutes on two CPU cores)."
-        )
-    return json.loads(path.read_text(encoding="utf-8"))
+    """Read the fast-recipe benchmark's JSON (default: ``default_results_path()``)."""
+    return report.load_results(path or default_results_path(),
+                               "python benchmarks/fast_recipe.py (about 40 minutes on two "
+                               "CPU cores)")
 
 
-__all__ = ["FAST_CPU", "PAPER", "QUICK", "BudgetRun", "Recipe", "build_model",
-           "default_results_path", "load_results", "train_within"]
+__all__ = ["FAST_CPU", "PAPER", "QUICK", "TrainingRun", "default_results_path",
+           "load_results", "split_folder", "split_pairs", "train", "train_within",
+           "training_pairs"]

@@ -29,6 +29,8 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from p2plib import checks, metrics
+
 DATASET = "synthetic-facades"
 SEGMENTER_VERSION = 1
 """Bump when the architecture or the training recipe changes: cached segmenters retrain."""
@@ -43,12 +45,7 @@ def _num_classes_default() -> int:
 
 
 def _height_width(image_size) -> tuple[int, int]:
-    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
-        return int(image_size), int(image_size)
-    if (isinstance(image_size, (tuple, list)) and len(image_size) == 2
-            and all(isinstance(v, (int, np.integer)) for v in image_size)):
-        return int(image_size[0]), int(image_size[1])
-    raise ValueError(f"image_size must be an int or (height, width), got {image_size!r}")
+    return checks.image_size(image_size, "image_size")
 
 
 def default_depth(image_size) -> int:
@@ -234,6 +231,70 @@ def predict_masks(segmenter, photos, output_size=None, batch_size: int = 32) -> 
     return np.concatenate(predicted).astype(np.uint8)
 
 
+# ---------------------------------------------------------------------------- FCN-score
+
+
+def _photo_batches(photos):
+    """Batches of photos from an array/tensor [N, H, W, 3] or a tf.data.Dataset of batches."""
+    if isinstance(photos, tf.data.Dataset):
+        for batch in photos:
+            if isinstance(batch, (tuple, list, dict)):
+                raise ValueError(
+                    "fcn_score takes a dataset of photo batches, not of (input, target) pairs; "
+                    "pass dataset.map(lambda input, target: target) for the real photos, or "
+                    "use evaluation.score_generator(..., masks=..., segmenter=...) for "
+                    "generated ones."
+                )
+            yield batch
+        return
+    yield photos
+
+
+def _check_photo_range(batch) -> None:
+    if batch.dtype == tf.uint8:
+        raise ValueError("photos are uint8; pass float photos in [-1, 1] "
+                         "(p2plib.data.normalize(photos)).")
+    low, high = float(tf.reduce_min(batch)), float(tf.reduce_max(batch))
+    if low < -1.01 or high > 1.01:
+        raise ValueError(
+            f"photos range over [{low:.3g}, {high:.3g}]; the segmenter expects [-1, 1] "
+            "(p2plib.data.normalize turns [0, 255] pixels into that range)."
+        )
+
+
+def num_classes_of(segmenter) -> int:
+    """How many classes ``segmenter`` tells apart (its logits' last axis)."""
+    return int(segmenter.outputs[0].shape[-1])
+
+
+def fcn_score(photos, masks, segmenter, batch_size: int = 32) -> dict:
+    """The FCN-score of photos: how well ``segmenter`` recovers their true class ``masks``.
+
+    Introduced in notebook 06. ``photos``: float [N, H, W, 3] in [-1, 1] (array or tensor),
+    or a ``tf.data.Dataset`` of such batches, in the same order as ``masks`` (uint8
+    [N, H, W]). Scoring the real photos gives the "ground truth" row of the paper's tables.
+    Returns ``segmentation_scores``' dict.
+    """
+    masks = np.asarray(masks)
+    num_classes = num_classes_of(segmenter)
+    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
+    seen = 0
+    for batch in _photo_batches(photos):
+        batch = tf.convert_to_tensor(batch)
+        _check_photo_range(batch)
+        count = int(batch.shape[0])
+        if seen + count > len(masks):
+            raise ValueError(f"there are more photos than the {len(masks)} masks; pass one "
+                             "mask per photo, in the same order.")
+        true = masks[seen:seen + count]
+        predicted = predict_masks(segmenter, batch, true.shape[1:3], batch_size)
+        confusion += metrics.confusion_matrix(predicted, true, num_classes)
+        seen += count
+    if seen != len(masks):
+        raise ValueError(f"{seen} photos but {len(masks)} masks; pass one mask per photo.")
+    return metrics.scores_from_confusion(confusion)
+
+
 # ---------------------------------------------------------------------------- cache
 
 
@@ -339,7 +400,7 @@ def load_or_train_segmenter(image_size=None, data_dir=None, verbose: int = 1,
     loaded whatever they say (delete the file to retrain). ``verbose=1`` prints a line when
     training starts and ends.
     """
-    from p2plib import config, metrics
+    from p2plib import config
 
     image_size = _image_size_or_default(image_size)
     path = segmenter_path(image_size, data_dir)

@@ -1,24 +1,16 @@
 """The paper's ablations in miniature (p2plib.ablations) and the library options they need."""
 
 import json
-from dataclasses import replace
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from p2plib import ablations, losses, metrics, models, training
+from conftest import smooth_pairs
+from p2plib import ablations, cli, losses, metrics, models, report, training
 
 SIZE = 32
-
-
-def smooth_pairs(count, seed, size=SIZE):
-    """Smooth random inputs; the target swaps the colour channels and negates them."""
-    rng = np.random.default_rng(seed)
-    coarse = rng.uniform(-1, 1, (count, 4, 4, 3)).astype("float32")
-    inputs = tf.image.resize(coarse, (size, size)).numpy()
-    return inputs, -inputs[..., ::-1]
 
 
 def tiny_generator(seed=0):
@@ -162,9 +154,9 @@ def test_every_table_is_complete_and_every_setting_fills_a_row():
 
 
 def test_each_setting_builds_its_own_networks_and_loss_weights():
-    run = replace(ablations.QUICK, image_size=64, base_filters=2)
+    scale = ablations.QUICK.with_changes(base_filters=2)
     for setting in ablations.SETTINGS:
-        model = ablations.build_model(setting, run)
+        model = training.build_model(ablations.at_scale(setting, scale))
         skips = [layer for layer in model.generator.layers
                  if isinstance(layer, keras.layers.Concatenate)]
         assert bool(skips) == (setting.generator == "unet"), setting.name
@@ -179,57 +171,58 @@ def test_each_setting_builds_its_own_networks_and_loss_weights():
     assert not by_name["l1_gan"].conditional
 
 
+def test_a_setting_at_a_scale_takes_the_scale_and_keeps_its_own_choices():
+    setting = ablations.at_scale(ablations.setting_named("encoder_decoder_l1"),
+                                 ablations.QUICK, seed=7)
+    assert (setting.image_size, setting.base_filters, setting.total_steps, setting.seed) == (
+        ablations.QUICK.image_size, ablations.QUICK.base_filters, ablations.QUICK.total_steps, 7)
+    assert (setting.generator, setting.gan_weight) == ("encoder-decoder", 0.0)
+
+
 def test_scaled_discriminators_have_the_stated_receptive_fields():
-    run = replace(ablations.FULL, base_filters=2)  # narrow copies measure the same field
+    scale = ablations.FULL.with_changes(base_filters=2)  # narrow copies measure the same field
     fields = {}
     for label, name in ablations.TABLES["discriminator"]:
-        setting = ablations.setting_named(name)
-        fields[label] = models.receptive_field(ablations.build_discriminator(setting, run))
+        setting = ablations.at_scale(ablations.setting_named(name), scale)
+        _, discriminator = training.build_networks(setting)
+        fields[label] = models.receptive_field(discriminator)
     # At 128x128, half the paper's size: 70 and 286 halved, 1 and 16 as small as they get.
     assert fields == {"1x1": 1, "16x16": 16, "70x70": 34, "286x286": 142}
-    assert run.image_size == 128
+    assert scale.image_size == 128
 
 
-def test_an_unknown_setting_is_refused_with_the_choices():
+def test_an_unknown_setting_is_refused_with_the_choices(capsys):
     with pytest.raises(ValueError, match="l1_cgan"):
         ablations.setting_named("l2")
-    with pytest.raises(SystemExit, match="no ablation setting 'l2'"):
-        ablations.main(["--quick", "--only", "l2", "--out", "/nonexistent/never.json"])
+    with pytest.raises(SystemExit):
+        cli.main(["ablations", "--quick", "--only", "l2", "--out", "/nonexistent/never.json"])
+    assert "invalid choice: 'l2'" in capsys.readouterr().err
 
 
 def test_missing_results_name_the_command_that_makes_them(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python -m p2plib.ablations"):
+    with pytest.raises(FileNotFoundError, match="python -m p2plib ablations"):
         ablations.load_results(tmp_path / "absent.json")
 
 
-def test_a_sample_row_round_trips_through_its_png(tmp_path):
-    colours = np.array([[-1, -1, -1], [1, -1, -1], [-1, 1, 1]], np.float32)
-    images = np.broadcast_to(colours[:, None, None, :], (3, 8, 8, 3)).copy()
-    images[1, :4] = colours[2]
-    path = ablations.save_image_row(images, tmp_path / "row.png")
-    tiles = ablations.load_image_row(path)
-    assert len(tiles) == 3
-    for tile, image in zip(tiles, images, strict=True):
-        np.testing.assert_array_equal(tile, np.round((image + 1) * 127.5).astype(np.uint8))
-
-
 def test_one_setting_end_to_end_writes_an_entry_with_every_column(tmp_path):
-    run = replace(ablations.QUICK, steps=2, log_points=2, test_count=4, sample_count=2)
     out = tmp_path / "ablations.json"
-    results = ablations.run_all(run, out, tmp_path / "samples", names=["l1_gan"], log=None)
+    results = ablations.run_all(ablations.QUICK, out, tmp_path / "samples", names=["l1_gan"],
+                                log=None, test_count=4, sample_count=2)
     written = ablations.load_results(out)
     assert written == json.loads(json.dumps(results))
     assert written["complete"] and written["test_pairs"] == 4
     (entry,) = written["settings"]
     assert entry["name"] == "l1_gan" and entry["conditional"] is False
     assert entry["receptive_field"] == 34
+    assert entry["steps"] == ablations.QUICK.total_steps
     assert set(entry["scores"]) == set(ablations.SCORE_NAMES)
     assert all(np.isfinite(value) for value in entry["scores"].values())
     assert 0 <= entry["scores"]["pixel_accuracy"] <= 1 and entry["scores"]["l1"] > 0
     assert set(written["ground_truth"]) == set(metrics.SEGMENTATION_SCORE_NAMES)
-    assert len(entry["losses"]["gen_l1"]) == 2
-    tiles = ablations.load_image_row(tmp_path / "samples" / entry["samples"])
-    assert len(tiles) == 2 and tiles[0].shape == (run.image_size, run.image_size, 3)
+    assert len(entry["losses"]["gen_l1"]) == ablations.QUICK.epochs
+    tiles = report.load_image_row(tmp_path / "samples" / entry["samples"])
+    size = ablations.QUICK.image_size
+    assert len(tiles) == 2 and tiles[0].shape == (size, size, 3)
     table = ablations.markdown_table(written, "losses")
     labels = [line.split("|")[1].strip() for line in table.splitlines()[2:]]
     assert labels == ["L1+GAN", "Ground truth"]  # only the settings that ran, then the truth

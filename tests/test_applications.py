@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from p2plib import applications, data, datasets, metrics, segmentation
+from p2plib import applications, data, datasets, evaluation, metrics, segmentation, training
 
 SIZE = 32  # the smallest size the U-Net and SSIM's 11x11 window are comfortable with
 FILTERS = 4
@@ -50,9 +49,14 @@ def short_run(own_folder):
     return _train(own_folder)
 
 
-def _train(source, **kwargs):
+def _task(source, **changes):
     options = dict(image_size=SIZE, steps=4, base_filters=FILTERS, n_layers=1, seed=1)
-    return applications.train_task(source, **{**options, **kwargs})
+    return applications.task(source, **{**options, **changes})
+
+
+def _train(source, held_out="test", segmenter=None, samples=4, data_dir=None, **changes):
+    return applications.train_task(_task(source, **changes), held_out, segmenter, samples,
+                                   data_dir)
 
 
 # ---------------------------------------------------------------------------- train_task
@@ -69,7 +73,7 @@ def test_train_task_trains_the_model_it_scores(own_folder):
     # The samples are the held-out pairs in file order, and the scores are of that split.
     expected = np.asarray(Image.open(own_folder / "test" / "B" / "00.png"), np.float32)
     np.testing.assert_allclose(targets[0], expected / 127.5 - 1.0, atol=1e-6)
-    assert result.copy_input == applications.score_outputs(*_held_out_arrays(own_folder))
+    assert result.copy_input == evaluation.score_outputs(*_held_out_arrays(own_folder))
     assert result.history["step"] == [10 * (i + 1) for i in range(10)]
     assert set(result.history) == {"step", "gen_total", "gen_gan", "gen_l1", "disc_loss"}
     assert result.generator is result.model.generator
@@ -97,23 +101,23 @@ def test_the_notebooks_train_task_is_the_librarys(own_folder, short_run):
     # Same data, seed and settings: the same weights, samples, scores and losses. (This also
     # shows that a run is reproducible from its seed.)
     notebook_train_task = _notebook_function("train_task")
-    ours = notebook_train_task(own_folder, SIZE, 4, FILTERS, n_layers=1, seed=1)
+    ours = notebook_train_task(_task(own_folder))
     theirs = short_run
     for a, b in zip(ours.generator.get_weights(), theirs.generator.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     for a, b in zip(ours.samples, theirs.samples, strict=True):
         np.testing.assert_array_equal(a, b)
-    assert (ours.before, ours.after, ours.copy_input, ours.history, ours.settings) == (
-        theirs.before, theirs.after, theirs.copy_input, theirs.history, theirs.settings)
+    assert (ours.before, ours.after, ours.copy_input, ours.history, ours.config) == (
+        theirs.before, theirs.after, theirs.copy_input, theirs.history, theirs.config)
 
 
 def test_facades_get_the_fcn_score_and_its_ground_truth_row(tmp_path):
     segmenter = segmentation.fcn_segmenter(SIZE)  # untrained, but a real segmenter
     result = _train("synthetic-facades", steps=2, segmenter=segmenter, data_dir=tmp_path)
-    _, test = applications.task_datasets("synthetic-facades", SIZE, data_dir=tmp_path)
+    _, test = applications.task_datasets(_task("synthetic-facades"), data_dir=tmp_path)
     targets = np.concatenate([target for _, target in test])
     masks = datasets.load_masks("test", SIZE, tmp_path)
-    assert result.ground_truth == metrics.fcn_score(targets, masks, segmenter)
+    assert result.ground_truth == segmentation.fcn_score(targets, masks, segmenter)
     for scores in (result.before, result.after):
         assert set(metrics.SEGMENTATION_SCORE_NAMES) < set(scores)
 
@@ -121,52 +125,24 @@ def test_facades_get_the_fcn_score_and_its_ground_truth_row(tmp_path):
 # ---------------------------------------------------------------------------- the pieces
 
 
-def test_score_outputs_on_known_values():
-    target = np.linspace(-1.0, 0.8, 2 * 16 * 16 * 3, dtype=np.float32).reshape(2, 16, 16, 3)
-    same = applications.score_outputs(target, target)
-    assert same["l1"] == 0.0 and math.isinf(same["psnr"]) and same["ssim"] == pytest.approx(1.0)
-    shifted = applications.score_outputs(target + 0.2, target)
-    # 0.2 on [-1, 1] is 0.1 on [0, 1]: MSE 0.01, so PSNR 20 dB.
-    assert shifted["l1"] == pytest.approx(0.2, abs=1e-6)
-    assert shifted["psnr"] == pytest.approx(20.0, abs=1e-3)
+def test_a_task_is_a_training_configuration_logged_at_even_steps(own_folder):
+    config = applications.task(own_folder, steps=30, image_size=SIZE, seed=4)
+    assert (config.epochs, config.steps_per_epoch, config.total_steps) == (10, 3, 30)
+    assert (config.data, config.dataset, config.seed) == (str(own_folder), None, 4)
+    assert config.decay_epoch_count == 5  # the second half, as the paper's 100 + 100
+    named = applications.task("photos-edges", steps=4)
+    assert (named.dataset, named.data) == ("photos-edges", None)
 
 
-def test_translate_split_keeps_the_order_and_one_output_per_pair(own_folder):
-    model = applications.build_pix2pix(SIZE, FILTERS, n_layers=1)
-    test = data.load_paired(own_folder / "test", image_size=SIZE, batch_size=2)
-    inputs, outputs, targets = applications.translate_split(model, test)
+def test_task_datasets_keep_the_held_out_order(own_folder):
+    _, test = applications.task_datasets(_task(own_folder))
+    model = training.build_model(_task(own_folder))
+    inputs, outputs, targets = evaluation.translate_pairs(model.generator, test)
     expected_inputs, expected_targets = _held_out_arrays(own_folder)
     np.testing.assert_array_equal(inputs, expected_inputs)
     np.testing.assert_array_equal(targets, expected_targets)
     assert outputs.shape == (5, SIZE, SIZE, 3) and outputs.dtype == np.float32
     assert np.abs(outputs).max() <= 1.0
-
-
-def test_the_learning_rate_is_constant_then_falls_linearly():
-    schedule = applications.decaying_learning_rate(10, decay_steps=4)
-    rates = [float(schedule(step)) / 2e-4 for step in range(12)]
-    # Six constant steps, then the reference implementation's linear factor per step:
-    # 1 - (step + 1 - 6) / (4 + 1).
-    np.testing.assert_allclose(rates, [1] * 6 + [0.8, 0.6, 0.4, 0.2, 0, 0], atol=1e-6)
-    constant = applications.decaying_learning_rate(10, decay_steps=0)
-    assert float(constant(9)) == pytest.approx(2e-4)
-    assert applications.decaying_learning_rate(10).n_epochs_decay == 5
-
-
-def test_build_pix2pix_is_compiled_with_two_paper_optimizers():
-    model = applications.build_pix2pix(SIZE, FILTERS, n_layers=1)
-    assert model.generator.input.shape[1:] == (SIZE, SIZE, 3)
-    optimizers = (model.generator_optimizer, model.discriminator_optimizer)
-    assert optimizers[0] is not optimizers[1]
-    for optimizer in optimizers:
-        assert float(optimizer.learning_rate) == pytest.approx(2e-4)
-        assert float(optimizer.beta_1) == pytest.approx(0.5)
-    assert model.l1_weight == 100.0
-    schedule = applications.decaying_learning_rate(10)
-    decaying = applications.build_pix2pix(SIZE, FILTERS, n_layers=1, learning_rate=schedule)
-    for optimizer in (decaying.generator_optimizer, decaying.discriminator_optimizer):
-        optimizer.iterations.assign(9)  # the last of 10 steps: 1/6 of the rate, by the schedule
-        assert float(optimizer.learning_rate) == pytest.approx(2e-4 / 6)
 
 
 @pytest.mark.parametrize(("steps", "expected"), [(1200, 120), (200, 20), (30, 3), (25, 1),
@@ -193,7 +169,7 @@ def test_a_missing_folder_or_unknown_name_is_refused_clearly(tmp_path):
 
 
 def test_a_folder_without_train_or_test_says_how_to_lay_it_out(tmp_path, own_folder):
-    with pytest.raises(data.DataError, match=r"no train/ or test/ folder"):
+    with pytest.raises(data.DataError, match=r"has no test/ folder"):
         _train(tmp_path)
     with pytest.raises(data.DataError, match=r"no val/ folder.*held-out pairs in .*val"):
         _train(own_folder, held_out="val")
@@ -203,10 +179,10 @@ def test_a_folder_without_train_or_test_says_how_to_lay_it_out(tmp_path, own_fol
     ({"steps": 0}, "steps must be an integer >= 1"),
     ({"steps": True}, "steps must be an integer >= 1"),
     ({"samples": 0}, "samples must be an integer >= 1"),
-    ({"steps": 4, "log_every": 3}, r"multiple of log_every \(3\)"),
+    ({"log_points": 0}, "log_points must be an integer >= 1"),
     ({"held_out": "train"}, "held_out must be one of"),
-    ({"steps": 4, "decay_steps": 5}, r"decay_steps must be an integer from 0 to steps \(4\)"),
-    ({"decay_steps": -1}, "decay_steps must be an integer from 0"),
+    ({"decay_epochs": 5}, r"decay_epochs \(5\) must be at most epochs \(4\)"),
+    ({"decay_epochs": -1}, "decay_epochs must be an integer >= 0"),
 ])
 def test_bad_arguments_are_refused(own_folder, options, message):
     with pytest.raises(ValueError, match=message):
@@ -214,5 +190,5 @@ def test_bad_arguments_are_refused(own_folder, options, message):
 
 
 def test_the_fcn_score_is_refused_for_a_task_without_masks():
-    with pytest.raises(ValueError, match="class masks of 'synthetic-facades'"):
+    with pytest.raises(ValueError, match=r"class masks of one of \('synthetic-facades',\)"):
         _train("photos-edges", segmenter=segmentation.fcn_segmenter(SIZE))

@@ -332,16 +332,16 @@ def test_image_smaller_than_image_size_says_which_sizes_work(tmp_path):
     "arguments, message",
     [
         ({"direction": "AB"}, "direction must be 'AtoB'"),
-        ({"image_size": 0}, "image_size must be positive"),
-        ({"image_size": "256"}, "image_size must be a positive int"),
-        ({"image_size": (16, 16, 3)}, "image_size must be a positive int"),
-        ({"image_size": True}, "image_size must be a positive int"),
+        ({"image_size": 0}, "image_size must be at least 1"),
+        ({"image_size": "256"}, "image_size must be an integer or a .height, width."),
+        ({"image_size": (16, 16, 3)}, "image_size must be an integer or a .height, width."),
+        ({"image_size": True}, "image_size must be an integer or a .height, width."),
         ({"image_size": 16, "load_size": 12}, "load_size 12x12 .* is smaller than image_size"),
-        ({"load_size": (30, 0)}, "load_size must be positive"),
-        ({"batch_size": 0}, "batch_size must be a positive int"),
+        ({"load_size": (30, 0)}, "load_size must be at least 1"),
+        ({"batch_size": 0}, "batch_size must be an integer >= 1"),
         ({"channels": 4}, "channels must be 1"),
         ({"check": "quick"}, "check must be one of"),
-        ({"seed": "one"}, "seed must be an int"),
+        ({"seed": "one"}, "seed must be an integer"),
     ],
 )
 def test_bad_arguments(tmp_path, arguments, message):

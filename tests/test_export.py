@@ -132,3 +132,31 @@ def test_translate_folder_refuses_or_resizes_other_sizes(tmp_path, generator):
     (tmp_path / "empty").mkdir()
     with pytest.raises(FileNotFoundError, match="no PNG or JPEG"):
         export.translate_folder(generator, tmp_path / "empty", tmp_path / "x", progress=False)
+
+
+def test_translating_a_folder_in_paper_mode_changes_no_model_variable(tmp_path, generator):
+    # The paper's test-time mode uses each image's own batch statistics, but must not write
+    # them into the moving averages (tensorflow/tensorflow#29478) or touch any weight.
+    write_pairs(tmp_path / "pairs", 5, SIZE)
+    before = [np.array(variable) for variable in generator.weights]
+    export.translate_folder(generator, tmp_path / "pairs", tmp_path / "out", batch_size=4,
+                            half="left", test_mode="paper", progress=False)
+    after = [np.array(variable) for variable in generator.weights]
+    for old, new in zip(before, after, strict=True):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_a_paper_mode_output_does_not_depend_on_its_batch_companions(tmp_path):
+    # Without dropout the paper's mode is deterministic, so an image translated alone and
+    # in a batch of other images must give the same picture.
+    keras.utils.set_random_seed(2)
+    generator = models.unet_generator(image_size=SIZE, base_filters=4, dropout=False)
+    write_pairs(tmp_path / "pairs", 4, SIZE)
+    in_batch = export.translate_folder(generator, tmp_path / "pairs", tmp_path / "batch",
+                                       batch_size=4, half="left", test_mode="paper",
+                                       progress=False)
+    alone = export.translate_files(generator, [tmp_path / "pairs" / "pair02.png"],
+                                   tmp_path / "alone", half="left", test_mode="paper",
+                                   progress=False)
+    np.testing.assert_array_equal(np.asarray(Image.open(in_batch[2])),
+                                  np.asarray(Image.open(alone[0])))

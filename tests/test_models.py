@@ -330,7 +330,7 @@ def test_saved_models_load_and_predict_without_p2plib(tmp_path):
         ((256, 384), None, ["(256, 384)", "power of two"]),
         (256, 9, ["256", "2**9 = 512"]),
         ((192, 256), 7, ["(192, 256)", "height 128 or 256"]),
-        (0, None, ["positive integer", "0"]),
+        (0, None, ["at least 1", "0"]),
         (256.0, None, ["256.0"]),
         ("256", None, ["'256'"]),
         ((256, 256, 3), None, ["(height, width)"]),
@@ -345,11 +345,11 @@ def test_bad_generator_sizes_raise_clear_errors(image_size, depth, fragments):
 
 @pytest.mark.parametrize("bad", [0, -3, 2.5, True, "3", None])
 def test_bad_channel_counts_raise_clear_errors(bad):
-    with pytest.raises(ValueError, match="channels must be a positive integer"):
+    with pytest.raises(ValueError, match="channels must be an integer >= 1"):
         models.unet_generator(64, channels=bad, base_filters=4)
-    with pytest.raises(ValueError, match="out_channels must be a positive integer"):
+    with pytest.raises(ValueError, match="out_channels must be an integer >= 1"):
         models.encoder_decoder_generator(64, out_channels=bad, base_filters=4)
-    with pytest.raises(ValueError, match="target_channels must be a positive integer"):
+    with pytest.raises(ValueError, match="target_channels must be an integer >= 1"):
         models.patchgan_discriminator(64, target_channels=bad, base_filters=4)
 
 

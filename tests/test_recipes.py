@@ -35,7 +35,7 @@ class RecordRates(keras.callbacks.Callback):
 
 def traced_model(recipe):
     """A compiled model whose train function is already traced, so budgets count steps."""
-    model = recipes.build_model(recipe)
+    model = training.build_model(recipe)
     inputs, targets = random_pairs(1)
     model.fit(inputs, targets, batch_size=1, verbose=0)
     return model
@@ -90,7 +90,7 @@ def test_a_schedule_cannot_be_decayed_twice():
 
 def _networks():
     recipe = tiny_recipe()
-    model = recipes.build_model(recipe)
+    model = training.build_model(recipe)
     return model.generator, model.discriminator
 
 
@@ -110,7 +110,7 @@ def test_the_fast_recipe_is_the_documented_one():
     fast = recipes.FAST_CPU
     assert (fast.image_size, fast.base_filters, fast.n_layers, fast.batch_size) == (256, 32, 3, 1)
     assert (fast.learning_rate, fast.decay_fraction, fast.minutes) == (2e-4, 0.5, 15.0)
-    model = recipes.build_model(fast)
+    model = training.build_model(fast)
     # The paper's 70x70 PatchGAN, with a quarter of the generator's parameters.
     from p2plib import models
 

@@ -113,47 +113,78 @@ def _photo_info(task: str) -> DatasetInfo:
     )
 
 
-def _download_info(name, description, source, licence, a, b, direction, splits, size):
-    return DatasetInfo(name=name, kind="download", description=description, source=source,
-                       licence=licence, a=a, b=b, direction=direction, splits=splits, size=size)
+def _download_info(**fields) -> DatasetInfo:
+    return DatasetInfo(kind="download", **fields)
 
 
 _DOWNLOADS = [
     _download_info(
-        "facades", "CMP Facades: building fronts and their 12-class label maps.",
-        "CMP Facade Database (Tylecek and Sara, 2013), as packed by the pix2pix authors",
-        "the terms of the CMP Facade Database authors (see its page); cite Tylecek & Sara 2013",
-        "photo", "label map", "BtoA", {"train": 400, "val": 100, "test": 106},
-        "about 30 MB archive"),
+        name="facades",
+        description="CMP Facades: building fronts and their 12-class label maps.",
+        source="CMP Facade Database (Tylecek and Sara, 2013), as packed by the pix2pix authors",
+        licence=("the terms of the CMP Facade Database authors (see its page); cite Tylecek & "
+                 "Sara 2013"),
+        a="photo",
+        b="label map",
+        direction="BtoA",
+        splits={"train": 400, "val": 100, "test": 106},
+        size="about 30 MB archive"),
     _download_info(
-        "cityscapes", "Cityscapes street scenes and their colour-coded semantic labels.",
-        "Cityscapes dataset (Cordts et al., 2016), as packed by the pix2pix authors",
-        "the Cityscapes terms of use (non-commercial purposes only); cite Cordts et al. 2016",
-        "photo", "label map", "BtoA", {"train": 2975, "val": 500}, "about 100 MB archive"),
+        name="cityscapes",
+        description="Cityscapes street scenes and their colour-coded semantic labels.",
+        source="Cityscapes dataset (Cordts et al., 2016), as packed by the pix2pix authors",
+        licence=("the Cityscapes terms of use (non-commercial purposes only); cite Cordts et al. "
+                 "2016"),
+        a="photo",
+        b="label map",
+        direction="BtoA",
+        splits={"train": 2975, "val": 500},
+        size="about 100 MB archive"),
     _download_info(
-        "maps", "Aerial photographs of New York and the matching map tiles.",
-        "scraped from Google Maps by the pix2pix authors",
-        "imagery and map tiles are Google's: the Google Maps terms apply",
-        "aerial photo", "map", "BtoA", {"train": 1096, "val": 1098},
-        "about 250 MB archive"),
+        name="maps",
+        description="Aerial photographs of New York and the matching map tiles.",
+        source="scraped from Google Maps by the pix2pix authors",
+        licence="imagery and map tiles are Google's: the Google Maps terms apply",
+        a="aerial photo",
+        b="map",
+        direction="BtoA",
+        splits={"train": 1096, "val": 1098},
+        size="about 250 MB archive"),
     _download_info(
-        "edges2shoes", "Shoe photos and their edge maps (HED edges, post-processed).",
-        "UT Zappos50K (Yu and Grauman, 2014), edges by the pix2pix authors",
-        "UT Zappos50K: academic, non-commercial use; cite Yu & Grauman 2014",
-        "edge map", "photo", "AtoB", {"train": 49825, "val": 200}, "about 2 GB archive"),
+        name="edges2shoes",
+        description="Shoe photos and their edge maps (HED edges, post-processed).",
+        source="UT Zappos50K (Yu and Grauman, 2014), edges by the pix2pix authors",
+        licence="UT Zappos50K: academic, non-commercial use; cite Yu & Grauman 2014",
+        a="edge map",
+        b="photo",
+        direction="AtoB",
+        splits={"train": 49825, "val": 200},
+        size="about 2 GB archive"),
     _download_info(
-        "edges2handbags", "Handbag photos from Amazon and their edge maps (HED edges).",
-        "the iGAN project (Zhu et al., 2016), edges by the pix2pix authors",
-        "Amazon product photos collected by the iGAN authors; no explicit licence, "
-        "research use; cite Zhu et al. 2016",
-        "edge map", "photo", "AtoB", {"train": 138567, "val": 200}, "about 8.6 GB archive"),
+        name="edges2handbags",
+        description="Handbag photos from Amazon and their edge maps (HED edges).",
+        source="the iGAN project (Zhu et al., 2016), edges by the pix2pix authors",
+        licence=("Amazon product photos collected by the iGAN authors; no explicit licence, "
+                 "research use; cite Zhu et al. 2016"),
+        a="edge map",
+        b="photo",
+        direction="AtoB",
+        splits={"train": 138567, "val": 200},
+        size="about 8.6 GB archive"),
     _download_info(
-        "night2day", "The same outdoor webcam scene at night and by day.",
-        "Transient Attributes dataset (Laffont et al., 2014), paired by the pix2pix authors",
-        "the terms of the Transient Attributes authors (see its page); cite Laffont et al. 2014",
-        "night photo", "day photo", "AtoB", {"train": 17823, "val": 10, "test": 2287},
-        "about 2 GB archive"),
+        name="night2day",
+        description="The same outdoor webcam scene at night and by day.",
+        source=("Transient Attributes dataset (Laffont et al., 2014), paired by the pix2pix "
+                "authors"),
+        licence=("the terms of the Transient Attributes authors (see its page); cite Laffont et "
+                 "al. 2014"),
+        a="night photo",
+        b="day photo",
+        direction="AtoB",
+        splits={"train": 17823, "val": 10, "test": 2287},
+        size="about 2 GB archive"),
 ]
+
 
 _REGISTRY: dict[str, DatasetInfo] = {
     _SYNTHETIC.name: _SYNTHETIC,

@@ -113,12 +113,33 @@ def sample_facade_layout(seed: int) -> tuple[Element, ...]:
     return tuple(elements)
 
 
-def _add_upper_floors(rng, add, top, ground_top, left, right, columns):
+@dataclass(frozen=True)
+class _UpperFloors:
+    """The choices shared by every upper floor of one facade (sizes in image fractions)."""
+
+    floors: int
+    floor_height: float
+    column_width: float
+    window_width: float
+    window_height: float
+    window_offset: float
+    shutter_width: float
+    has_molding: bool
+    molding_margin: float
+    has_shutters: bool
+    has_blinds: bool
+    has_sills: bool
+    sill_height: float
+    has_string_courses: bool
+    balcony_chance: float
+    continuous_balconies: bool
+
+
+def _sample_upper_floors(rng, top, ground_top, left, right, columns) -> _UpperFloors:
     floors = int(rng.integers(2, 6))
     floors = max(1, min(floors, int((ground_top - top) / 0.09)))
     floor_height = (ground_top - top) / floors
     column_width = (right - left) / columns
-
     window_width = column_width * rng.uniform(0.4, 0.62)
     window_height = floor_height * rng.uniform(0.45, 0.65)
     window_offset = floor_height * rng.uniform(0.15, 0.28)
@@ -126,48 +147,60 @@ def _add_upper_floors(rng, add, top, ground_top, left, right, columns):
     has_molding = rng.random() < 0.35
     molding_margin = window_width * rng.uniform(0.08, 0.16)
     has_shutters = rng.random() < 0.3 and window_width + 2 * shutter_width < 0.95 * column_width
+    # The order of the draws fixes the dataset: blinds are only drawn for shutterless facades.
     has_blinds = not has_shutters and rng.random() < 0.35
-    has_sills = rng.random() < 0.8
-    sill_height = rng.uniform(0.008, 0.016)
-    has_string_courses = rng.random() < 0.35
-    balcony_chance = rng.choice([0.0, 0.3, 0.6])
-    continuous_balconies = rng.random() < 0.4
+    return _UpperFloors(
+        floors=floors, floor_height=floor_height, column_width=column_width,
+        window_width=window_width, window_height=window_height, window_offset=window_offset,
+        shutter_width=shutter_width, has_molding=has_molding, molding_margin=molding_margin,
+        has_shutters=has_shutters, has_blinds=has_blinds, has_sills=rng.random() < 0.8,
+        sill_height=rng.uniform(0.008, 0.016), has_string_courses=rng.random() < 0.35,
+        balcony_chance=rng.choice([0.0, 0.3, 0.6]), continuous_balconies=rng.random() < 0.4,
+    )
 
-    for floor in range(floors):
-        floor_top = top + floor * floor_height
-        if has_string_courses and floor > 0:
+
+def _add_upper_floors(rng, add, top, ground_top, left, right, columns):
+    style = _sample_upper_floors(rng, top, ground_top, left, right, columns)
+    for floor in range(style.floors):
+        floor_top = top + floor * style.floor_height
+        if style.has_string_courses and floor > 0:
             add(CORNICE, floor_top - 0.008, left, floor_top + 0.006, right)
-        has_balcony = rng.random() < balcony_chance
-        window_top = floor_top + window_offset
+        has_balcony = rng.random() < style.balcony_chance
+        window_top = floor_top + style.window_offset
         # a balcony floor has French windows reaching down to the floor
-        if has_balcony:
-            window_bottom = floor_top + 0.97 * floor_height
-        else:
-            window_bottom = window_top + window_height
+        window_bottom = (floor_top + 0.97 * style.floor_height if has_balcony
+                         else window_top + style.window_height)
         blind_fractions = rng.uniform(0.0, 0.6, size=columns) * (rng.random(columns) < 0.6)
         for column in range(columns):
-            centre = left + (column + 0.5) * column_width
-            x0, x1 = centre - window_width / 2, centre + window_width / 2
-            if has_molding:
-                add(MOLDING, window_top - 1.5 * molding_margin, x0 - molding_margin,
-                    window_bottom + 0.5 * molding_margin, x1 + molding_margin)
-            if has_shutters:
-                add(BLIND, window_top, x0 - shutter_width, window_bottom, x0)
-                add(BLIND, window_top, x1, window_bottom, x1 + shutter_width)
-            add(WINDOW, window_top, x0, window_bottom, x1)
-            if has_blinds and blind_fractions[column] > 0.05:
-                covered = blind_fractions[column] * (window_bottom - window_top)
-                add(BLIND, window_top, x0, window_top + covered, x1)
-            if has_sills and not has_balcony:
-                overhang = 0.12 * window_width
-                add(SILL, window_bottom, x0 - overhang, window_bottom + sill_height, x1 + overhang)
-            if has_balcony and not continuous_balconies:
-                margin = 0.15 * window_width
-                add(BALCONY, floor_top + 0.64 * floor_height, x0 - margin,
-                    floor_top + floor_height + 0.012, x1 + margin)
-        if has_balcony and continuous_balconies:
-            add(BALCONY, floor_top + 0.64 * floor_height, left + 0.01,
-                floor_top + floor_height + 0.012, right - 0.01)
+            centre = left + (column + 0.5) * style.column_width
+            _add_window_bay(add, style, centre, floor_top, window_top, window_bottom,
+                            has_balcony, blind_fractions[column])
+        if has_balcony and style.continuous_balconies:
+            add(BALCONY, floor_top + 0.64 * style.floor_height, left + 0.01,
+                floor_top + style.floor_height + 0.012, right - 0.01)
+
+
+def _add_window_bay(add, style: _UpperFloors, centre, floor_top, window_top, window_bottom,
+                    has_balcony, blind_fraction):
+    """One window of an upper floor with its molding, shutters, blind, sill or balcony."""
+    x0, x1 = centre - style.window_width / 2, centre + style.window_width / 2
+    if style.has_molding:
+        margin = style.molding_margin
+        add(MOLDING, window_top - 1.5 * margin, x0 - margin, window_bottom + 0.5 * margin,
+            x1 + margin)
+    if style.has_shutters:
+        add(BLIND, window_top, x0 - style.shutter_width, window_bottom, x0)
+        add(BLIND, window_top, x1, window_bottom, x1 + style.shutter_width)
+    add(WINDOW, window_top, x0, window_bottom, x1)
+    if style.has_blinds and blind_fraction > 0.05:
+        add(BLIND, window_top, x0, window_top + blind_fraction * (window_bottom - window_top), x1)
+    if style.has_sills and not has_balcony:
+        overhang = 0.12 * style.window_width
+        add(SILL, window_bottom, x0 - overhang, window_bottom + style.sill_height, x1 + overhang)
+    if has_balcony and not style.continuous_balconies:
+        margin = 0.15 * style.window_width
+        add(BALCONY, floor_top + 0.64 * style.floor_height, x0 - margin,
+            floor_top + style.floor_height + 0.012, x1 + margin)
 
 
 def _add_ground_floor(rng, add, ground_top, left, right, columns, column_width):
@@ -379,66 +412,108 @@ def _frame(v, u, el_height, el_width, thickness, mullions):
     return frame
 
 
-def _paint_element(canvas, element, rng, style, wall):
-    rows, cols, v, u, el_height, el_width = canvas.local(element)
-    region = canvas.image[rows, cols]  # a view: assigning to region[:] paints the canvas
-    cid = element.class_id
-    if cid == WALL:
-        region[:] = wall[rows, cols]
-    elif cid in (WINDOW, SHOP):
-        glass = _glass(rng, v, u, el_width, style["sky"])
-        if cid == SHOP:
-            sign = v < rng.uniform(0.12, 0.25)
-            glass = np.where(sign[..., None], style["sign"], glass)
-            frame = _frame(v, u, el_height, el_width, style["frame_width"], False)
-            frame = frame | ((u * 4) % 1 < 0.02)
-        else:
-            frame = _frame(v, u, el_height, el_width, style["frame_width"], style["mullions"])
-        region[:] = np.where(frame[..., None], style["frame"], glass)
-    elif cid == DOOR:
-        colour = style["door"] * rng.uniform(0.85, 1.15)
-        panels = ((np.abs(u - 0.27) < 0.15) | (np.abs(u - 0.73) < 0.15)) & (
-            (np.abs(v - 0.28) < 0.18) | (np.abs(v - 0.72) < 0.18))
-        region[:] = colour * np.where(panels, 0.78, 1.0)[..., None]
-    elif cid == BALCONY:
-        bars = (u * el_width / style["bar_spacing"]) % 1 < 0.3
-        rail = bars | (v < 0.12)
-        behind = region * 0.45
-        railing = np.where(rail[..., None], style["railing"], behind)
-        region[:] = np.where((v > 0.85)[..., None], style["trim"] * 0.9, railing)
-    elif cid == CORNICE:
-        region[:] = style["trim"] * (1.1 - 0.35 * v)[..., None]
-    elif cid == SILL:
-        region[:] = style["trim"] * np.where(v > 0.65, 0.7, 1.05)[..., None]
-    elif cid == PILLAR:
-        region[:] = style["trim"] * (0.8 + 0.3 * np.sin(np.pi * u))[..., None]
-    elif cid == BLIND:
-        if style["roller_blind"]:
-            region[:] = style["blind"] * (0.9 + 0.1 * v)[..., None]
-        else:
-            slats = (v * el_height / style["slat"]) % 1 < 0.5
-            region[:] = style["shutter"] * np.where(slats, 0.85, 1.0)[..., None]
-    elif cid == MOLDING:
-        region[:] = style["trim"] * np.where(v < 0.2, 1.12, 0.95)[..., None]
+@dataclass(frozen=True)
+class _PaintStyle:
+    """The colours and sizes one facade's photo is painted with (colours RGB in [0, 1])."""
+
+    sky: np.ndarray
+    trim: np.ndarray
+    frame: np.ndarray
+    frame_width: float
+    mullions: bool
+    door: np.ndarray
+    shutter: np.ndarray
+    blind: np.ndarray
+    roller_blind: bool
+    slat: float
+    railing: np.ndarray
+    bar_spacing: float
+    sign: np.ndarray
 
 
-def _sample_style(rng):
+def _sample_style(rng, sky, wall_colour) -> _PaintStyle:
+    # The order of the draws fixes the dataset; keep it when adding a field.
     trim_kind = rng.random()
-    return {
-        "sky": None,  # filled in from the painted sky
-        "frame": _pick(rng, _FRAME_COLOURS),
-        "frame_width": rng.uniform(0.004, 0.009),
-        "mullions": rng.random() < 0.6,
-        "door": _jitter(rng, _pick(rng, _DOOR_COLOURS)),
-        "shutter": _jitter(rng, _pick(rng, _SHUTTER_COLOURS)),
-        "blind": _jitter(rng, np.array((0.85, 0.82, 0.74), np.float32)),
-        "roller_blind": rng.random() < 0.5,
-        "slat": rng.uniform(0.006, 0.012),
-        "railing": np.full(3, rng.choice([0.08, 0.2, 0.85]), np.float32),
-        "bar_spacing": rng.uniform(0.015, 0.03),
-        "trim_kind": trim_kind,
-        "sign": np.clip(rng.uniform(0.1, 1.0, 3) ** 2 * 1.3, 0, 1).astype(np.float32),
-    }
+    drawn = dict(
+        frame=_pick(rng, _FRAME_COLOURS), frame_width=rng.uniform(0.004, 0.009),
+        mullions=rng.random() < 0.6, door=_jitter(rng, _pick(rng, _DOOR_COLOURS)),
+        shutter=_jitter(rng, _pick(rng, _SHUTTER_COLOURS)),
+        blind=_jitter(rng, np.array((0.85, 0.82, 0.74), np.float32)),
+        roller_blind=rng.random() < 0.5, slat=rng.uniform(0.006, 0.012),
+        railing=np.full(3, rng.choice([0.08, 0.2, 0.85]), np.float32),
+        bar_spacing=rng.uniform(0.015, 0.03),
+        sign=np.clip(rng.uniform(0.1, 1.0, 3) ** 2 * 1.3, 0, 1).astype(np.float32),
+    )
+    stone = _jitter(rng, np.array((0.85, 0.82, 0.75), np.float32), 0.03)
+    trim = (stone if trim_kind < 0.5 else
+            np.clip(wall_colour * (1.35 if trim_kind < 0.8 else 0.7), 0, 1))
+    return _PaintStyle(sky=sky, trim=trim, **drawn)
+
+
+def _paint_glass(region, local, rng, style: _PaintStyle, shop: bool):
+    _, _, v, u, el_height, el_width = local
+    glass = _glass(rng, v, u, el_width, style.sky)
+    if shop:
+        sign = v < rng.uniform(0.12, 0.25)
+        glass = np.where(sign[..., None], style.sign, glass)
+        frame = _frame(v, u, el_height, el_width, style.frame_width, False)
+        frame = frame | ((u * 4) % 1 < 0.02)
+    else:
+        frame = _frame(v, u, el_height, el_width, style.frame_width, style.mullions)
+    region[:] = np.where(frame[..., None], style.frame, glass)
+
+
+def _paint_door(region, local, rng, style: _PaintStyle):
+    _, _, v, u, _, _ = local
+    colour = style.door * rng.uniform(0.85, 1.15)
+    panels = ((np.abs(u - 0.27) < 0.15) | (np.abs(u - 0.73) < 0.15)) & (
+        (np.abs(v - 0.28) < 0.18) | (np.abs(v - 0.72) < 0.18))
+    region[:] = colour * np.where(panels, 0.78, 1.0)[..., None]
+
+
+def _paint_balcony(region, local, style: _PaintStyle):
+    _, _, v, u, _, el_width = local
+    rail = ((u * el_width / style.bar_spacing) % 1 < 0.3) | (v < 0.12)
+    railing = np.where(rail[..., None], style.railing, region * 0.45)
+    region[:] = np.where((v > 0.85)[..., None], style.trim * 0.9, railing)
+
+
+def _paint_blind(region, local, style: _PaintStyle):
+    _, _, v, _, el_height, _ = local
+    if style.roller_blind:
+        region[:] = style.blind * (0.9 + 0.1 * v)[..., None]
+    else:
+        slats = (v * el_height / style.slat) % 1 < 0.5
+        region[:] = style.shutter * np.where(slats, 0.85, 1.0)[..., None]
+
+
+# How the trim-coloured elements are shaded, from their local coordinates (v down, u across).
+_TRIM_SHADING = {
+    CORNICE: lambda v, u: 1.1 - 0.35 * v,
+    SILL: lambda v, u: np.where(v > 0.65, 0.7, 1.05),
+    PILLAR: lambda v, u: 0.8 + 0.3 * np.sin(np.pi * u),
+    MOLDING: lambda v, u: np.where(v < 0.2, 1.12, 0.95),
+}
+
+
+def _paint_element(canvas, element, rng, style: _PaintStyle, wall):
+    """Paint one layout element into the canvas in its class's way."""
+    local = canvas.local(element)
+    rows, cols, v, u = local[:4]
+    region = canvas.image[rows, cols]  # a view: assigning to region[:] paints the canvas
+    kind = element.class_id
+    if kind == WALL:
+        region[:] = wall[rows, cols]
+    elif kind in (WINDOW, SHOP):
+        _paint_glass(region, local, rng, style, shop=kind == SHOP)
+    elif kind == DOOR:
+        _paint_door(region, local, rng, style)
+    elif kind == BALCONY:
+        _paint_balcony(region, local, style)
+    elif kind == BLIND:
+        _paint_blind(region, local, style)
+    elif kind in _TRIM_SHADING:
+        region[:] = style.trim * _TRIM_SHADING[kind](v, u)[..., None]
 
 
 def _shadows(canvas, layout, mask, rng):
@@ -473,11 +548,7 @@ def render_facade_photo(layout, image_size=256, seed: int = 0, mask=None) -> np.
     )
     _paint_sky(canvas, rng)
     wall, wall_colour = _wall_texture(rng, height, width, canvas.aspect)
-    style = _sample_style(rng)
-    style["sky"] = canvas.image[0, 0].copy()
-    stone = _jitter(rng, np.array((0.85, 0.82, 0.75), np.float32), 0.03)
-    style["trim"] = (stone if style["trim_kind"] < 0.5 else
-                     np.clip(wall_colour * (1.35 if style["trim_kind"] < 0.8 else 0.7), 0, 1))
+    style = _sample_style(rng, sky=canvas.image[0, 0].copy(), wall_colour=wall_colour)
     for element in layout:
         _paint_element(canvas, element, rng, style, wall)
 

@@ -17,30 +17,21 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from p2plib import checks
+from p2plib.errors import ArgumentError, DatasetError
+
 METADATA_FILE = "dataset.json"
 
 
-class DatasetError(ValueError):
-    """A named dataset was asked for wrongly (unknown name, split or size) or is broken."""
 
 
 def parse_image_size(image_size) -> tuple[int, int]:
-    """``256`` -> ``(256, 256)``; ``(128, 256)`` -> ``(128, 256)`` as (height, width)."""
-    if isinstance(image_size, (int, np.integer)) and not isinstance(image_size, bool):
-        size = (int(image_size), int(image_size))
-    elif (
-        isinstance(image_size, (tuple, list))
-        and len(image_size) == 2
-        and all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in image_size)
-    ):
-        size = (int(image_size[0]), int(image_size[1]))
-    else:
-        raise DatasetError(
-            f"image_size must be an int or a (height, width) pair of ints, got {image_size!r}"
-        )
-    if min(size) < 8:
-        raise DatasetError(f"image_size must be at least 8 pixels each way, got {image_size!r}")
-    return size
+    """``256`` -> ``(256, 256)``; ``(128, 256)`` -> ``(128, 256)`` as (height, width), each
+    at least 8 pixels (``checks.image_size``), else a ``DatasetError``."""
+    try:
+        return checks.image_size(image_size, "image_size", minimum=8)
+    except ArgumentError as error:
+        raise DatasetError(str(error)) from None
 
 
 def size_tag(image_size) -> str:

@@ -1,0 +1,212 @@
+"""Checkpoints for exact resume: everything training changes, and where it stood (notebook 05).
+
+``TrainingCheckpoint`` is a ``fit`` callback that saves the generator, the discriminator, both
+optimizers (moments, step counter, learning rate), dropout's random state and the position
+(epoch, batch within it, step), and, when ``fit`` starts, restores the newest checkpoint and
+makes ``fit`` continue from that position: at its epoch, with the batches of that epoch that
+were already trained read and skipped. All of the resume logic lives here.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+from p2plib import checks, testtime
+from p2plib.errors import CheckpointError
+
+
+@dataclass(frozen=True)
+class CheckpointPosition:
+    """Where a checkpoint stands: ``epoch`` (0-based, the one in progress), ``batch`` (batches
+    of that epoch already trained) and ``step`` (optimizer updates in all)."""
+
+    epoch: int
+    batch: int
+    step: int
+    path: str
+
+
+def read_checkpoint_position(directory) -> CheckpointPosition | None:
+    """The position of the latest checkpoint in ``directory``, or None when there is none."""
+    latest = tf.train.latest_checkpoint(str(directory))
+    if latest is None:
+        return None
+    return _position_of(latest)
+
+
+def _position_of(path: str) -> CheckpointPosition:
+    reader = tf.train.load_checkpoint(path)
+    values = [int(reader.get_tensor(f"{name}/.ATTRIBUTES/VARIABLE_VALUE"))
+              for name in ("epoch", "batch", "step")]
+    return CheckpointPosition(*values, path=path)
+
+
+def _start_fit_at_epoch(model, epoch: int | None) -> None:
+    # Keras 3 (checked on 3.15) reads model._initial_epoch right after on_train_begin, as its
+    # own BackupAndRestore callback relies on; no public API lets a callback move fit() to a
+    # later epoch. None makes a later fit() start where it is told again.
+    model._initial_epoch = epoch
+
+
+def _skip_batches(model, count: int) -> None:
+    """Make the next ``count`` batches of ``fit`` pass untrained (read and dropped).
+
+    Wraps ``model.train_function`` (public: ``fit`` calls it once per ``steps_per_execution``
+    batches after ``on_train_begin``), so epochs, steps and schedules line up with the
+    interrupted run.
+    """
+    per_call = model.steps_per_execution
+    if count % per_call:
+        raise CheckpointError(f"cannot skip {count} batches with steps_per_execution="
+                              f"{per_call}; checkpoint at multiples of it.")
+    train_batches = model.train_function
+    remaining = [count]
+
+    def train_or_skip(iterator):
+        if remaining[0] > 0:
+            for _ in range(per_call):
+                next(iterator)
+            remaining[0] -= per_call
+            return {metric.name: metric.result() for metric in model.metrics}
+        return train_batches(iterator)
+
+    model.train_function = train_or_skip
+
+
+class TrainingCheckpoint(keras.callbacks.Callback):
+    """Save every ``save_every_steps`` batches and at each epoch's end; resume exactly.
+
+    Each checkpoint (``tf.train.Checkpoint``, the newest ``max_to_keep`` kept in
+    ``directory``) holds the generator, the discriminator, both optimizers, dropout's
+    random state and the position. When ``fit`` starts and ``resume`` is true, the latest
+    checkpoint is restored and training continues at its epoch and batch: the batches of
+    that epoch that were already trained are read from the data and skipped. With data whose
+    order is fixed per epoch (unshuffled, or ``data.load_paired(..., shuffle=True,
+    seed=...)``'s per-pass order), the resumed run matches an uninterrupted one. A batch
+    with a non-finite loss is never saved. ``.restored`` holds the ``CheckpointPosition``
+    restored at the start of the last ``fit``, or None. With ``resume=False`` existing
+    checkpoints are ignored (and pruned as new ones are saved).
+    """
+
+    def __init__(self, directory, save_every_steps: int | None = None, max_to_keep: int = 3,
+                 resume: bool = True):
+        super().__init__()
+        self.directory = Path(directory)
+        self.save_every_steps = checks.optional_integer(
+            save_every_steps, "save_every_steps", minimum=1, example=500)
+        self.max_to_keep = checks.integer(max_to_keep, "max_to_keep", minimum=1, example=3)
+        self.resume = checks.boolean(resume, "resume")
+        self.restored: CheckpointPosition | None = None
+        self._epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        self._batch = tf.Variable(0, dtype=tf.int64, trainable=False, name="batch")
+        self._step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step")
+        self._manager = None
+        self._current_epoch = 0
+        self._batches_in_epoch = 0
+        self._last_saved_step = 0
+
+    def _make_manager(self):
+        model = self.model
+        if getattr(model, "generator_optimizer", None) is None:
+            raise CheckpointError("TrainingCheckpoint works with a compiled "
+                                  "p2plib.training.Pix2Pix; call compile() first.")
+        checkpoint = tf.train.Checkpoint(
+            generator=model.generator,
+            discriminator=model.discriminator,
+            generator_optimizer=model.generator_optimizer,
+            discriminator_optimizer=model.discriminator_optimizer,
+            generator_random_state=testtime.random_states(model.generator),
+            discriminator_random_state=testtime.random_states(model.discriminator),
+            epoch=self._epoch,
+            batch=self._batch,
+            step=self._step,
+        )
+        directory = self.directory
+        if not model.distribute_strategy.extended.should_checkpoint:
+            # A non-chief worker of MultiWorkerMirroredStrategy takes part in saving but
+            # writes to a folder of its own; every worker restores from the chief's.
+            directory = Path(tempfile.mkdtemp(prefix="p2plib-worker-checkpoints-"))
+        return tf.train.CheckpointManager(checkpoint, str(directory), self.max_to_keep)
+
+    def _restore(self, path: str):
+        try:
+            self._manager.checkpoint.restore(path).assert_consumed()
+        except (AssertionError, ValueError, tf.errors.OpError) as error:
+            first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+            raise CheckpointError(
+                f"The checkpoint {path} does not fit this model ({type(error).__name__}: "
+                f"{first_line[:300]}). It was saved by a run with other networks or "
+                "optimizers: resume with the same settings, or pass another directory (or "
+                "resume=False)."
+            ) from error
+
+    def on_train_begin(self, logs=None):
+        self._manager = self._make_manager()
+        self.restored = None
+        latest = tf.train.latest_checkpoint(str(self.directory))
+        if self.resume and latest:
+            self._restore(latest)
+            self.restored = _position_of(latest)
+            epoch, batch = self.restored.epoch, self.restored.batch
+            _start_fit_at_epoch(self.model, epoch)
+            _skip_batches(self.model, batch)
+            print(f"Resuming from {latest}: epoch {epoch + 1}, after batch {batch} of it "
+                  f"(step {self.restored.step}).")
+        self._last_saved_step = self._current_step()
+
+    def _current_step(self) -> int:
+        return int(self.model.generator_optimizer.iterations.numpy())
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch
+        self._batches_in_epoch = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batches_in_epoch = batch + 1
+        if self.save_every_steps is None:
+            return
+        if self._current_step() - self._last_saved_step >= self.save_every_steps:
+            self.save(self._current_epoch, batch + 1, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        steps = (self.params or {}).get("steps")
+        stopped_early = self.model.stop_training and (
+            steps is None or self._batches_in_epoch < steps
+        )
+        if stopped_early:  # e.g. by StopOnNaN or EarlyStopping: the epoch is not complete
+            self.save(epoch, self._batches_in_epoch, logs)
+        else:
+            self.save(epoch + 1, 0, logs)
+
+    def on_train_end(self, logs=None):
+        _start_fit_at_epoch(self.model, None)
+
+    def save(self, epoch: int, batch: int, logs=None):
+        """Save a checkpoint at ``epoch`` (0-based) after ``batch`` of its batches."""
+        if non_finite(logs):
+            return None
+        step = self._current_step()
+        self._epoch.assign(epoch)
+        self._batch.assign(batch)
+        self._step.assign(step)
+        self._last_saved_step = step
+        return self._manager.save(checkpoint_number=step)
+
+
+def non_finite(logs) -> list[str]:
+    """Names of the logged values that are numbers but not finite."""
+    bad = []
+    for name, value in (logs or {}).items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if not math.isfinite(number):
+            bad.append(name)
+    return bad

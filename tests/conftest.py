@@ -1,0 +1,126 @@
+"""Helpers shared by the unit tests: small learnable pairs and networks, and a headless
+Chromium that records what a page does.
+
+``smooth_pairs`` and ``tiny_networks`` are plain functions (``from conftest import ...``), so
+the child scripts in ``tests/children/`` use them too.
+
+Browser tests (the demo, the site) drive Debian's ``chromium`` through Playwright's Python
+package. ``page`` gives a fresh page whose network requests and console errors are
+recorded; ``assert_clean(page)`` fails when a request left 127.0.0.1 or the console logged
+an error. Without Chromium the browser tests are skipped with a message saying what to
+install, unless ``P2P_REQUIRE_BROWSER=1`` (set by CI), which turns the skip into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from urllib.parse import urlparse
+
+import pytest
+
+CHROMIUM_ENV = "P2P_CHROMIUM"
+REQUIRE_BROWSER_ENV = "P2P_REQUIRE_BROWSER"
+# Without the background-networking flags Chromium tries to reach Google's hosts at start.
+CHROMIUM_FLAGS = (
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-default-apps", "--disable-extensions", "--mute-audio",
+)
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def smooth_pairs(count, seed, size=32):
+    """Smooth random inputs; the target swaps the colour channels and negates them."""
+    import numpy as np
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    coarse = rng.uniform(-1, 1, (count, 4, 4, 3)).astype("float32")
+    inputs = tf.image.resize(coarse, (size, size)).numpy()
+    return inputs, -inputs[..., ::-1]
+
+
+def tiny_networks(seed=0, dropout=True, norm="batch", size=32):
+    """A U-Net and a one-layer PatchGAN with 8 base filters, built from ``seed``."""
+    import keras
+
+    from p2plib import models
+
+    keras.utils.set_random_seed(seed)
+    generator = models.unet_generator(size, base_filters=8, dropout=dropout, norm=norm)
+    discriminator = models.patchgan_discriminator(size, base_filters=8, n_layers=1, norm=norm)
+    return generator, discriminator
+
+
+def _missing_browser(reason: str):
+    message = (f"{reason}. Browser tests need Debian's chromium (apt-get install -y chromium) "
+               f"and the playwright package (pip install -r requirements.txt); set "
+               f"{CHROMIUM_ENV} to use another Chromium binary.")
+    if os.environ.get(REQUIRE_BROWSER_ENV) == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def chromium_executable() -> str:
+    """The Chromium binary: ``$P2P_CHROMIUM``, else ``chromium`` on the PATH."""
+    path = os.environ.get(CHROMIUM_ENV) or shutil.which("chromium")
+    if not path:
+        _missing_browser("no chromium binary on the PATH")
+    return path
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_executable):
+    """One headless Chromium for the whole session."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing_browser("the playwright package is not installed")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=chromium_executable,
+                                              args=list(CHROMIUM_FLAGS), headless=True)
+        yield launched
+        launched.close()
+
+
+class RecordedPage:
+    """A Playwright page with the requests it made and the console errors it logged."""
+
+    def __init__(self, page):
+        self.page = page
+        self.requests: list[str] = []
+        self.console_errors: list[str] = []
+        page.on("request", lambda request: self.requests.append(request.url))
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.console_errors.append(f"pageerror: {error}"))
+
+    def _on_console(self, message):
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def outside_requests(self) -> list[str]:
+        """Requests to any host but this machine's loopback (data: and blob: URLs excepted)."""
+        outside = []
+        for url in self.requests:
+            parsed = urlparse(url)
+            if parsed.scheme in ("data", "blob", "about"):
+                continue
+            if parsed.hostname not in LOCAL_HOSTS:
+                outside.append(url)
+        return outside
+
+    def assert_clean(self):
+        """Fail if the page reached beyond 127.0.0.1 or logged a console error."""
+        assert not self.outside_requests(), f"requests left 127.0.0.1: {self.outside_requests()}"
+        assert not self.console_errors, f"console errors: {self.console_errors}"
+
+
+@pytest.fixture()
+def page(browser):
+    """A fresh page (own context, 1280x900) that records requests and console errors."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    recorded = RecordedPage(context.new_page())
+    yield recorded
+    context.close()
