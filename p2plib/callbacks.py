@@ -38,14 +38,14 @@ def take_samples(dataset, count: int = 4):
         if sum(len(batch) for batch in inputs) >= count:
             break
     if not inputs:
-        raise ValueError("The dataset is empty; there are no pairs to take samples from.")
+        raise ArgumentError("The dataset is empty; there are no pairs to take samples from.")
     return np.concatenate(inputs)[:count], np.concatenate(targets)[:count]
 
 
 def _to_rgb_uint8(images, what: str) -> np.ndarray:
     images = np.asarray(images, dtype=np.float32)
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
-        raise ValueError(
+        raise ArgumentError(
             f"{what} must be a batch of 1- or 3-channel images [N, H, W, C] in [-1, 1]; "
             f"got shape {images.shape}."
         )
@@ -66,7 +66,7 @@ def sample_grid(inputs, targets, outputs, gap: int = 2) -> np.ndarray:
     ]
     shapes = {column.shape for column in columns}
     if len(shapes) != 1:
-        raise ValueError(
+        raise ArgumentError(
             f"inputs, targets and outputs must have the same batch and image size; got "
             f"{[column.shape for column in columns]}."
         )
@@ -94,9 +94,14 @@ class _SampleCallback(keras.callbacks.Callback):
         return (epoch + 1) % self.every_epochs == 0
 
     def grid(self) -> np.ndarray:
-        """The current input | target | output grid of the samples."""
+        """The current input | target | output grid of the samples.
+
+        Drawing the samples leaves dropout's random state as it was, so that a run with
+        this callback trains on the same dropout masks as one resumed after a checkpoint.
+        """
         mode = self.test_mode or getattr(self.model, "test_mode", "paper")
-        outputs = testtime.translate(self.model.generator, self.inputs, mode)
+        with testtime.random_state_kept(self.model.generator):
+            outputs = testtime.translate(self.model.generator, self.inputs, mode)
         return sample_grid(self.inputs, self.targets, np.asarray(outputs))
 
 
@@ -112,7 +117,7 @@ class SampleImages(_SampleCallback):
                  test_mode: str | None = None):
         super().__init__(inputs, targets, every_epochs, test_mode)
         if directory is None and not show:
-            raise ValueError("SampleImages needs a directory to save to, show=True, or both.")
+            raise ArgumentError("SampleImages needs a directory to save to, show=True, or both.")
         self.directory = None if directory is None else Path(directory)
         self.show = show
         self.paths: list[Path] = []

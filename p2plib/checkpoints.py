@@ -2,14 +2,18 @@
 
 ``TrainingCheckpoint`` is a ``fit`` callback that saves the generator, the discriminator, both
 optimizers (moments, step counter, learning rate), dropout's random state and the position
-(epoch, batch within it, step), and, when ``fit`` starts, restores the newest checkpoint and
-makes ``fit`` continue from that position: at its epoch, with the batches of that epoch that
-were already trained read and skipped. All of the resume logic lives here.
+(epoch, batch within it, step), and, when ``fit`` starts, restores the newest checkpoint that
+can be read and makes ``fit`` continue from that position. Checkpoints are found by their
+files (``ckpt-N.index``), not only through TensorFlow's ``checkpoint`` state file; a damaged
+one (a truncated file, a kill during the write) is named in one line and the one before it
+is used; half-written ``ckpt-N_temp`` folders are removed. All of the resume logic lives here.
 """
 
 from __future__ import annotations
 
 import math
+import re
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,19 +36,78 @@ class CheckpointPosition:
     path: str
 
 
-def read_checkpoint_position(directory) -> CheckpointPosition | None:
-    """The position of the latest checkpoint in ``directory``, or None when there is none."""
-    latest = tf.train.latest_checkpoint(str(directory))
-    if latest is None:
-        return None
-    return _position_of(latest)
-
-
 def _position_of(path: str) -> CheckpointPosition:
     reader = tf.train.load_checkpoint(path)
     values = [int(reader.get_tensor(f"{name}/.ATTRIBUTES/VARIABLE_VALUE"))
               for name in ("epoch", "batch", "step")]
     return CheckpointPosition(*values, path=path)
+
+
+DATA_ORDERS = ("epoch", "stream", "positioned")
+_CHECKPOINT_INDEX = re.compile(r"^ckpt-(\d+)\.index$")
+
+
+def checkpoint_files(directory) -> list[str]:
+    """The checkpoint prefixes (``.../ckpt-N``) in ``directory``, newest (largest N) first,
+    found by their ``.index`` files."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    numbered = [(int(match.group(1)), directory / f"ckpt-{match.group(1)}")
+                for match in map(_CHECKPOINT_INDEX.match, (p.name for p in directory.iterdir()))
+                if match]
+    return [str(prefix) for _, prefix in sorted(numbered, reverse=True)]
+
+
+def damage(prefix: str) -> str | None:
+    """Why the checkpoint at ``prefix`` cannot be read (one line), or None if every tensor
+    it holds reads back."""
+    try:
+        reader = tf.train.load_checkpoint(prefix)
+        for name in reader.get_variable_to_shape_map():
+            reader.get_tensor(name)
+        _position_of(prefix)
+    except Exception as error:  # noqa: BLE001 - whatever the reader raises means damage
+        text = str(error).strip().splitlines()
+        return f"{type(error).__name__}: {text[0][:200] if text else 'unreadable'}"
+    return None
+
+
+def newest_readable(directory, log=print) -> CheckpointPosition | None:
+    """The position of the newest checkpoint in ``directory`` that can be read.
+
+    Each damaged newer one is named in one ``log`` line. None when there is no checkpoint;
+    a ``CheckpointError`` saying what to do when there are some and none can be read.
+    """
+    prefixes = checkpoint_files(directory)
+    reasons = []
+    for prefix in prefixes:
+        reason = damage(prefix)
+        if reason is None:
+            return _position_of(prefix)
+        reasons.append(reason)
+        if log:
+            log(f"Checkpoint {prefix} cannot be read ({reason}); trying the one before it.")
+    if prefixes:
+        raise CheckpointError(
+            f"none of the {len(prefixes)} checkpoints in {directory} can be read (the newest: "
+            f"{reasons[0]}); they are damaged, so this run cannot be resumed: start it again "
+            "in a new run folder (or delete the checkpoints).")
+    return None
+
+
+def read_checkpoint_position(directory) -> CheckpointPosition | None:
+    """The position of the newest readable checkpoint in ``directory``, or None."""
+    return newest_readable(directory, log=None)
+
+
+def remove_partial_writes(directory) -> list[Path]:
+    """Delete the ``ckpt-N_temp`` folders a save interrupted by a kill leaves behind."""
+    directory = Path(directory)
+    partial = [path for path in directory.glob("ckpt-*_temp") if path.is_dir()]
+    for path in partial:
+        shutil.rmtree(path, ignore_errors=True)
+    return partial
 
 
 def _start_fit_at_epoch(model, epoch: int | None) -> None:
@@ -54,25 +117,29 @@ def _start_fit_at_epoch(model, epoch: int | None) -> None:
     model._initial_epoch = epoch
 
 
-def _skip_batches(model, count: int) -> None:
-    """Make the next ``count`` batches of ``fit`` pass untrained (read and dropped).
+def _skip_batches(model, iterations: int, discard: int) -> None:
+    """Make the next ``iterations`` batches of ``fit`` pass untrained, after reading and
+    dropping ``discard`` batches of the data.
 
     Wraps ``model.train_function`` (public: ``fit`` calls it once per ``steps_per_execution``
     batches after ``on_train_begin``), so epochs, steps and schedules line up with the
     interrupted run.
     """
     per_call = model.steps_per_execution
-    if count % per_call:
-        raise CheckpointError(f"cannot skip {count} batches with steps_per_execution="
+    if iterations % per_call:
+        raise CheckpointError(f"cannot skip {iterations} batches with steps_per_execution="
                               f"{per_call}; checkpoint at multiples of it.")
+    if not iterations and not discard:
+        return
     train_batches = model.train_function
-    remaining = [count]
+    left = {"iterations": iterations, "discard": discard}
 
     def train_or_skip(iterator):
-        if remaining[0] > 0:
-            for _ in range(per_call):
-                next(iterator)
-            remaining[0] -= per_call
+        while left["discard"] > 0:
+            next(iterator)
+            left["discard"] -= 1
+        if left["iterations"] > 0:
+            left["iterations"] -= per_call
             return {metric.name: metric.result() for metric in model.metrics}
         return train_batches(iterator)
 
@@ -85,23 +152,33 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     Each checkpoint (``tf.train.Checkpoint``, the newest ``max_to_keep`` kept in
     ``directory``) holds the generator, the discriminator, both optimizers, dropout's
     random state and the position. When ``fit`` starts and ``resume`` is true, the latest
-    checkpoint is restored and training continues at its epoch and batch: the batches of
-    that epoch that were already trained are read from the data and skipped. With data whose
-    order is fixed per epoch (unshuffled, or ``data.load_paired(..., shuffle=True,
-    seed=...)``'s per-pass order), the resumed run matches an uninterrupted one. A batch
-    with a non-finite loss is never saved. ``.restored`` holds the ``CheckpointPosition``
-    restored at the start of the last ``fit``, or None. With ``resume=False`` existing
-    checkpoints are ignored (and pruned as new ones are saved).
+    readable checkpoint is restored (``newest_readable``; or the ``CheckpointPosition``
+    given as ``resume``) and training continues at its epoch and batch. ``data_order`` says
+    how the data lines up with the interrupted run:
+
+    - ``"epoch"``: the data starts over each epoch in the same order (unshuffled); the
+      batches of the epoch that were already trained are read and skipped;
+    - ``"stream"``: one stream from the start of training, in the same order every time
+      (``data.load_paired(..., repeat=True)`` from batch 0); all ``step`` trained batches
+      are read and skipped;
+    - ``"positioned"``: the data already starts at the checkpoint's step
+      (``load_paired(..., repeat=True, start_batch=step)``); nothing is skipped.
+
+    A batch with a non-finite loss is never saved. ``.restored`` holds the
+    ``CheckpointPosition`` restored at the start of the last ``fit``, or None. With
+    ``resume=False`` existing checkpoints are ignored (and pruned as new ones are saved).
     """
 
     def __init__(self, directory, save_every_steps: int | None = None, max_to_keep: int = 3,
-                 resume: bool = True):
+                 resume: bool | CheckpointPosition = True, data_order: str = "epoch"):
         super().__init__()
         self.directory = Path(directory)
         self.save_every_steps = checks.optional_integer(
             save_every_steps, "save_every_steps", minimum=1, example=500)
         self.max_to_keep = checks.integer(max_to_keep, "max_to_keep", minimum=1, example=3)
-        self.resume = checks.boolean(resume, "resume")
+        self.resume = resume if isinstance(resume, CheckpointPosition) else checks.boolean(
+            resume, "resume")
+        self.data_order = checks.choice(data_order, "data_order", DATA_ORDERS)
         self.restored: CheckpointPosition | None = None
         self._epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         self._batch = tf.Variable(0, dtype=tf.int64, trainable=False, name="batch")
@@ -148,16 +225,20 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     def on_train_begin(self, logs=None):
         self._manager = self._make_manager()
+        if self.model.distribute_strategy.extended.should_checkpoint:
+            remove_partial_writes(self.directory)
         self.restored = None
-        latest = tf.train.latest_checkpoint(str(self.directory))
-        if self.resume and latest:
-            self._restore(latest)
-            self.restored = _position_of(latest)
-            epoch, batch = self.restored.epoch, self.restored.batch
-            _start_fit_at_epoch(self.model, epoch)
-            _skip_batches(self.model, batch)
-            print(f"Resuming from {latest}: epoch {epoch + 1}, after batch {batch} of it "
-                  f"(step {self.restored.step}).")
+        position = self.resume
+        if position is True:
+            position = newest_readable(self.directory)
+        if position:
+            self._restore(position.path)
+            self.restored = position
+            _start_fit_at_epoch(self.model, position.epoch)
+            discard = {"epoch": position.batch, "stream": position.step, "positioned": 0}
+            _skip_batches(self.model, position.batch, discard[self.data_order])
+            print(f"Resuming from {position.path}: epoch {position.epoch + 1}, after batch "
+                  f"{position.batch} of it (step {position.step}).")
         self._last_saved_step = self._current_step()
 
     def _current_step(self) -> int:

@@ -26,6 +26,7 @@ from p2plib.testtime import TEST_MODES
 EXIT_USAGE = 2
 RUN_CONFIG = "config.json"
 GENERATOR_FILE = "generator.keras"
+CHECKPOINTS = "checkpoints"
 # Options of `train` that are fields of the TrainingConfig; --resume reads them back.
 RUN_OPTIONS = (
     "dataset", "data", "direction", "image_size", "base_filters", "generator", "n_layers",
@@ -103,8 +104,11 @@ def _add_train_parser(commands):
     parser.add_argument("--run-dir", type=Path, required=True,
                         help="folder for this run's outputs (created)")
     parser.add_argument("--resume", action="store_true",
-                        help="continue the run in --run-dir from its last checkpoint, with "
-                        "the configuration saved there")
+                        help="continue the run in --run-dir from its last readable "
+                        "checkpoint, with the configuration saved there")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="start afresh in a --run-dir that holds a run: its checkpoints "
+                        "and generator are deleted")
     parser.add_argument("--quick", action="store_true",
                         help="quick mode (as P2P_QUICK=1): small images, filters and steps")
     parser.add_argument("--direction", choices=("AtoB", "BtoA"),
@@ -319,16 +323,37 @@ def resolve_run_config(args):
                 f"these options differ from it: {listed}. Drop them, or start a new run folder."
             )
         return saved
-    checkpoints = args.run_dir / "checkpoints"
-    if checkpoints.is_dir() and any(checkpoints.iterdir()):
-        raise CommandError(
-            f"{args.run_dir} already holds checkpoints of a run; pass --resume to continue it, "
-            "or choose another --run-dir."
-        )
     if "dataset" not in given and "data" not in given:
         raise CommandError("say what to train on: --dataset NAME or --data FOLDER")
     base = p2p_config.settings(args.quick or p2p_config.is_quick())
-    return base.with_changes(name=None, **given)
+    config = base.with_changes(name=None, **given)
+    _check_size_fits(config)
+    return config
+
+
+def _check_size_fits(config) -> None:
+    """Refuse, before any data loads, an --image-size the generator cannot take."""
+    from p2plib import models
+    from p2plib.errors import ArgumentError
+
+    try:
+        models.generator_depth(config.image_size)
+    except ArgumentError:
+        height, width = config.size
+        shown = str(height) if height == width else f"{height}x{width}"
+        raise CommandError(
+            f"--image-size {shown} does not fit the generator, which halves the image down to "
+            "one pixel: the smaller side must be a power of two and the larger a multiple of "
+            f"it; try --image-size {_as_option(models.sizes_that_fit(height, width))}."
+        ) from None
+
+
+def _as_option(sizes: str) -> str:
+    """``"(128, 256), (128, 384)"`` -> ``"128x256 or 128x384"``, as --image-size takes them."""
+    import re
+
+    pairs = re.findall(r"\((\d+), (\d+)\)", sizes)
+    return " or ".join(f"{h}x{w}" for h, w in pairs) if pairs else sizes
 
 
 def validation_pairs(config):
@@ -340,42 +365,90 @@ def validation_pairs(config):
     return recipes.split_pairs(config, "val")
 
 
-def _steps_per_epoch(config, train_data) -> int:
-    steps = config.steps_per_epoch or int(train_data.cardinality())
-    if steps < 1:
-        raise CommandError("the training data holds no batches; add pairs or lower --batch-size")
-    return steps
+def check_run_folder(args) -> None:
+    """Refuse, before anything is loaded, a --run-dir that cannot hold this run."""
+    run_dir = args.run_dir
+    if args.resume and args.overwrite:
+        raise CommandError("--resume continues the run in --run-dir and --overwrite replaces "
+                           "it; pass one of them.")
+    if run_dir.exists() and not run_dir.is_dir():
+        raise CommandError(f"--run-dir {run_dir} is a file, not a folder; choose a folder "
+                           "(it is created if missing).")
+    held = [name for name in (RUN_CONFIG, GENERATOR_FILE, CHECKPOINTS)
+            if (run_dir / name).exists()]
+    if held and not args.resume and not args.overwrite:
+        raise CommandError(
+            f"{run_dir} already holds a run ({', '.join(held)}); pass --resume to continue "
+            "it, --overwrite to replace it, or choose another --run-dir.")
+    if args.resume and not (run_dir / RUN_CONFIG).is_file():
+        return  # read_run_config says what is missing
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / ".p2plib-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise CommandError(f"--run-dir {run_dir} cannot be written ({error.strerror}); "
+                           "choose a folder you can write to.") from None
+
+
+def _resume_position(args):
+    """The checkpoint --resume continues from (damaged newer ones named), or None."""
+    from p2plib import checkpoints
+
+    if not args.resume:
+        return None
+    position = checkpoints.newest_readable(args.run_dir / CHECKPOINTS)
+    if position is None:
+        raise CommandError(
+            f"--resume: {args.run_dir / CHECKPOINTS} holds no checkpoint, so there is nothing "
+            "to resume; start the run again with --overwrite (or in another --run-dir).")
+    return position
+
+
+def _start_afresh(run_dir: Path) -> None:
+    """--overwrite: the old run's checkpoints and generator go, so none is mistaken for
+    this run's."""
+    import shutil
+
+    shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)
+    (run_dir / GENERATOR_FILE).unlink(missing_ok=True)
 
 
 def train_command(args) -> int:
-    from p2plib import callbacks, recipes
+    from p2plib import callbacks, recipes, training
 
+    check_run_folder(args)
     config = resolve_run_config(args)
     run_dir = args.run_dir
-    train_data = recipes.training_pairs(config)
+    position = _resume_position(args)
+    train_data = recipes.training_pairs(config, start_step=position.step if position else 0)
     validation_data = validation_pairs(config)
-    config = config.with_changes(steps_per_epoch=_steps_per_epoch(config, train_data),
-                                 decay_epochs=config.decay_epoch_count)
-    if not args.resume:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / RUN_CONFIG).write_text(json.dumps(config.to_json(), indent=2) + "\n",
-                                          encoding="utf-8")
+    config = config.with_changes(
+        steps_per_epoch=config.steps_per_epoch or recipes.steps_per_pass(config),
+        decay_epochs=config.decay_epoch_count)
     sample_inputs, sample_targets = callbacks.take_samples(
         validation_data or train_data, config.samples)
+    model = training.build_model(config, sample_inputs.shape[-1], sample_targets.shape[-1])
+    if not args.resume:  # written once the run can start
+        _start_afresh(run_dir)
+        (run_dir / RUN_CONFIG).write_text(json.dumps(config.to_json(), indent=2) + "\n",
+                                          encoding="utf-8")
     nan_stop = callbacks.StopOnNaN()
     run_callbacks = [
-        callbacks.TrainingCheckpoint(run_dir / "checkpoints",
-                                     save_every_steps=config.save_every, resume=args.resume),
+        callbacks.TrainingCheckpoint(run_dir / CHECKPOINTS, save_every_steps=config.save_every,
+                                     resume=position or False, data_order="positioned"),
         callbacks.SampleImages(sample_inputs, sample_targets, directory=run_dir / "samples"),
         *callbacks.tensorboard_callbacks(run_dir / "logs", sample_inputs, sample_targets),
         nan_stop,
     ]
     run = recipes.train(config, pairs=train_data, validation_data=validation_data,
-                        extra_callbacks=run_callbacks, verbose=args.verbose)
+                        extra_callbacks=run_callbacks, verbose=args.verbose, model=model)
     if nan_stop.stopped_at is not None:
-        checkpoints = run_dir / "checkpoints"
+        checkpoints = run_dir / CHECKPOINTS
         where = (f"The last good checkpoint is in {checkpoints}." if checkpoints.is_dir()
-                 and any(checkpoints.iterdir()) else "No checkpoint was written before it.")
+                 and any(checkpoints.glob("ckpt-*.index"))
+                 else "No checkpoint was written before it.")
         raise CommandError("training stopped: a loss became NaN or infinite; lower "
                            f"--learning-rate or check the data. {where}")
     run.generator.save(run_dir / GENERATOR_FILE)
@@ -399,9 +472,11 @@ def _input_files(path: Path) -> list[Path]:
 def translate_command(args) -> int:
     from p2plib import export
 
+    files = _input_files(args.input)
+    export.check_outputs(files, args.output)  # before the model loads
     generator = export.load_generator(args.model)
     written = export.translate_files(
-        generator, _input_files(args.input), args.output, batch_size=args.batch_size,
+        generator, files, args.output, batch_size=args.batch_size,
         half=args.half, resize=True, test_mode=args.test_mode,
     )
     print(f"Wrote {len(written)} image(s) to {args.output}")
@@ -490,6 +565,30 @@ def _jsonable(info) -> dict:
 # --------------------------------------------------------------------------- main
 
 
+def system_error_message(error: OSError) -> str:
+    """One line for a system error: the path, what happened and what to do."""
+    import errno
+
+    where = f"{error.filename}: " if error.filename else ""
+    reason = error.strerror or str(error)
+    if error.errno == errno.ENOSPC:
+        advice = "free some space, or write somewhere else (--run-dir, the output folder, " \
+                 "P2P_DATA_DIR for datasets), and run again"
+    elif error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        advice = "choose a folder you can write to (--run-dir, the output folder, " \
+                 "P2P_DATA_DIR for datasets)"
+    elif error.errno in (errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
+        advice = "a file stands where a folder is expected (or the other way round); " \
+                 "choose another path"
+    else:
+        return f"{where}{reason}"
+    return f"{where}{reason}; {advice}."
+
+
+def _out_of_memory(error: BaseException) -> bool:
+    return isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError"
+
+
 def main(argv=None) -> int:
     """Run the command line; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -499,6 +598,13 @@ def main(argv=None) -> int:
         os.environ[p2p_config.QUICK_ENV] = "1"
     try:
         return args.handler(args)
-    except (P2PError, OSError) as error:
+    except P2PError as error:
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    except OSError as error:
+        print(f"error: {system_error_message(error)}", file=sys.stderr)
+    except Exception as error:
+        if not _out_of_memory(error):
+            raise
+        print("error: out of memory while building or training the networks; lower "
+              "--base-filters, --image-size or --batch-size.", file=sys.stderr)
+    return EXIT_USAGE

@@ -27,7 +27,7 @@ import tensorflow as tf
 from PIL import Image
 
 from p2plib import checks
-from p2plib.errors import DataError
+from p2plib.errors import ArgumentError, DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 # Image files that PIL could open but the pipeline does not read: reported, never skipped.
@@ -295,6 +295,12 @@ def image_size_of(path, check: str = "full") -> tuple[int, int]:
                 image.verify()
     except DataError:
         raise
+    except Image.DecompressionBombError as error:
+        raise DataError(
+            f"{path}: {error} Pillow refuses images this large as a guard against "
+            "decompression bombs; if you trust the file, shrink it, or lift the limit with "
+            "PIL.Image.MAX_IMAGE_PIXELS = None before loading."
+        ) from None
     except Exception as error:  # PIL raises several types for broken files
         raise DataError(
             f"{path}: cannot be read as an image ({type(error).__name__}: {error}). The file is "
@@ -336,7 +342,8 @@ def _pair_sizes(files: PairedFiles, check: str) -> list[tuple[Path, tuple[int, i
         for index, path in enumerate(files.a):
             (ha, wa), (hb, wb) = sizes[index], sizes[count + index]
             smaller_path = path if ha * wa <= hb * wb else files.b[index]
-            result.append((smaller_path, (min(ha, hb), min(wa, wb)), None))
+            mismatch = f"{ha}x{wa} against {hb}x{wb}" if (ha, wa) != (hb, wb) else None
+            result.append((smaller_path, (min(ha, hb), min(wa, wb)), mismatch))
     return result
 
 
@@ -348,7 +355,7 @@ def validate_pairs(files: PairedFiles, image_size=256, check: str = "full",
     side-by-side image, and each half at least ``image_size`` unless ``allow_upscale``.
     """
     if check not in CHECKS:
-        raise ValueError(f"check must be one of {CHECKS}, got {check!r}")
+        raise ArgumentError(f"check must be one of {CHECKS}, got {check!r}")
     size = as_size(image_size)
     measured = _pair_sizes(files, check)
     odd = [(p, s) for p, s, problem in measured if problem == "odd"]
@@ -357,6 +364,15 @@ def validate_pairs(files: PairedFiles, image_size=256, check: str = "full",
             f"{len(odd)} side-by-side image(s) of odd width in {files.folder}, which cannot be "
             f"split into equal A|B halves: {_listing(p.name for p, _ in odd)}. Crop or pad them "
             "to an even width (A left, B right), or store them as A/ and B/ folders."
+        )
+    mismatched = [(p, problem) for p, _, problem in measured
+                  if problem not in (None, "odd")]
+    if mismatched:
+        raise DataError(
+            f"{len(mismatched)} pair(s) in {files.folder} whose A and B images differ in size "
+            f"(height x width), so resizing each on its own would misalign them: "
+            f"{_listing(f'{p.name} ({problem})' for p, problem in mismatched)}. Make both "
+            "images of a pair the same size."
         )
     if allow_upscale:
         return
@@ -386,21 +402,56 @@ def _resolve_seed(seed) -> int:
 
 def _check_arguments(direction, batch_size, channels, check):
     if direction not in DIRECTIONS:
-        raise ValueError(
+        raise ArgumentError(
             f"direction must be 'AtoB' (A is the input) or 'BtoA' (B is the input), "
             f"got {direction!r}"
         )
     checks.integer(batch_size, "batch_size", minimum=1, example=1)
     if channels not in (1, 3):
-        raise ValueError(f"channels must be 1 (grey) or 3 (RGB), got {channels!r}")
+        raise ArgumentError(f"channels must be 1 (grey) or 3 (RGB), got {channels!r}")
     if check not in CHECKS:
-        raise ValueError(f"check must be one of {CHECKS}, got {check!r}")
+        raise ArgumentError(f"check must be one of {CHECKS}, got {check!r}")
+
+
+_SHUFFLE_STREAM, _AUGMENT_STREAM = 0, 1  # two independent streams of seeds from one seed
+_ENDLESS = 2**62  # passes: more than any run takes
+
+
+def _position_keyed_stream(a_paths, b_paths, shuffle: bool, seed: int, start: int):
+    """Endless ``(a_path, b_path, element_seed)`` elements from element ``start`` on.
+
+    Pass ``p`` visits the pairs in the order of a permutation drawn from ``(seed, p)`` (or
+    in file order); element ``i`` of the whole stream gets the stateless seed
+    ``fold_in((seed, 1), i)``. Nothing depends on how many elements were read before, so
+    starting at ``start`` gives the same elements as reading ``start`` and dropping them.
+    """
+    count = len(a_paths)
+    a_table, b_table = tf.constant(a_paths), tf.constant(b_paths)
+    first_pass, offset = divmod(start, count)
+    shuffle_key = tf.constant([seed, _SHUFFLE_STREAM], tf.int64)
+    augment_key = tf.constant([seed, _AUGMENT_STREAM], tf.int64)
+
+    def one_pass(pass_index):
+        positions = pass_index * count + tf.range(count, dtype=tf.int64)
+        order = tf.range(count, dtype=tf.int64)
+        if shuffle:
+            pass_seed = tf.random.experimental.stateless_fold_in(shuffle_key, pass_index)
+            order = tf.random.experimental.stateless_shuffle(order, pass_seed)
+        return tf.data.Dataset.from_tensor_slices((order, positions))
+
+    def paths_and_seed(index, position):
+        element_seed = tf.random.experimental.stateless_fold_in(augment_key, position)
+        return tf.gather(a_table, index), tf.gather(b_table, index), element_seed
+
+    passes = tf.data.Dataset.range(first_pass, _ENDLESS)
+    return passes.flat_map(one_pass).skip(offset).map(paths_and_seed)
 
 
 def load_paired(path, direction: str = "AtoB", image_size=256, load_size=None,
                 augment: bool = False, batch_size: int = 1, shuffle: bool = False, seed=None,
                 channels: int = 3, allow_upscale: bool = False, check: str = "full",
-                cache: bool = False, drop_remainder: bool = False) -> tf.data.Dataset:
+                cache: bool = False, drop_remainder: bool = False, repeat: bool = False,
+                start_batch: int = 0) -> tf.data.Dataset:
     """A ``tf.data.Dataset`` of ``(input, target)`` ``float32`` NHWC batches in [-1, 1].
 
     ``path``: a folder of side-by-side A|B images (A left) or one holding ``A/`` and ``B/``
@@ -411,13 +462,26 @@ def load_paired(path, direction: str = "AtoB", image_size=256, load_size=None,
     ``seed`` fixes shuffling and augmentation (each epoch still differs from the last).
     Every file is validated first (``check="full"`` decodes it; ``"header"`` is quicker);
     bad files raise :class:`DataError` naming them. ``cache`` keeps decoded images in memory.
+
+    ``repeat=True`` gives an endless stream, pass after pass over the pairs, in which the
+    order of each pass and the augmentation of each element depend on ``seed`` and the
+    element's position alone (``start_batch`` starts the stream at that batch, as if that
+    many had been read): a run resumed at step N on ``start_batch=N`` sees exactly the
+    batches an uninterrupted run sees (``python -m p2plib train --resume`` relies on it).
     Introduced in notebook 01.
     """
     _check_arguments(direction, batch_size, channels, check)
+    start_batch = checks.integer(start_batch, "start_batch", minimum=0, example=0)
+    if start_batch and not repeat:
+        raise ArgumentError(f"start_batch={start_batch} needs repeat=True: only the endless "
+                         "stream can start at any batch.")
+    if cache and repeat:
+        raise ArgumentError("cache=True and repeat=True do not combine: the endless stream "
+                         "decodes each pair when it needs it; pass one of them.")
     size = as_size(image_size)
     load = as_size(default_load_size(size) if load_size is None else load_size, "load_size")
     if load[0] < size[0] or load[1] < size[1]:
-        raise ValueError(
+        raise ArgumentError(
             f"load_size {_format_size(load)} is smaller than image_size {_format_size(size)}; "
             "the random crop needs load_size >= image_size (the paper uses 286 for 256)."
         )
@@ -427,7 +491,6 @@ def load_paired(path, direction: str = "AtoB", image_size=256, load_size=None,
 
     a_paths = [str(p) for p in files.a]
     b_paths = [str(p) for p in files.b] if files.b is not None else [""] * len(a_paths)
-    dataset = tf.data.Dataset.from_tensor_slices((a_paths, b_paths))
     side_by_side = files.layout == "side_by_side"
 
     def decode(a_path, b_path):
@@ -437,6 +500,26 @@ def load_paired(path, direction: str = "AtoB", image_size=256, load_size=None,
             image_a, image_b = read_image(a_path, channels), read_image(b_path, channels)
         return (image_a, image_b) if direction == "AtoB" else (image_b, image_a)
 
+    def finish(input_image, target_image):
+        input_image.set_shape([size[0], size[1], channels])
+        target_image.set_shape([size[0], size[1], channels])
+        return input_image, target_image
+
+    if repeat:
+        def load_pair(a_path, b_path, element_seed):
+            pair = decode(a_path, b_path)
+            if augment:
+                return finish(*preprocess_pair(*pair, size, load, True, element_seed))
+            return finish(*preprocess_pair(*pair, size))
+
+        stream = _position_keyed_stream(a_paths, b_paths, shuffle, seed,
+                                        start_batch * batch_size)
+        stream = stream.map(load_pair, num_parallel_calls=tf.data.AUTOTUNE).batch(
+            batch_size, drop_remainder=True)
+        endless = tf.data.experimental.assert_cardinality(tf.data.INFINITE_CARDINALITY)
+        return stream.apply(endless).prefetch(tf.data.AUTOTUNE)
+
+    dataset = tf.data.Dataset.from_tensor_slices((a_paths, b_paths))
     # Shuffling file names before decoding is cheap; a cache must come before the shuffle,
     # or every epoch would replay the first epoch's order. Shuffle orders do not depend on
     # the elements, so both give the same batches for a seed.
@@ -447,11 +530,6 @@ def load_paired(path, direction: str = "AtoB", image_size=256, load_size=None,
         dataset = dataset.cache()
         if shuffle:
             dataset = dataset.shuffle(len(a_paths), seed=seed, reshuffle_each_iteration=True)
-
-    def finish(input_image, target_image):
-        input_image.set_shape([size[0], size[1], channels])
-        target_image.set_shape([size[0], size[1], channels])
-        return input_image, target_image
 
     if augment:
         # One fresh random number per element and epoch, reproducible from the seed; with the

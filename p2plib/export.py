@@ -11,6 +11,7 @@ match the generator, get errors that say what to do.
 
 from __future__ import annotations
 
+import os
 import warnings
 import zipfile
 from pathlib import Path
@@ -20,7 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from p2plib import checks, testtime
-from p2plib.errors import ArgumentError, InputSizeError, ModelFileError  # noqa: F401
+from p2plib.errors import ArgumentError, DataError, InputSizeError, ModelFileError  # noqa: F401
 
 # ---------------------------------------------------------------------------- Keras file
 
@@ -61,6 +62,13 @@ def load_generator(path, image_size=None) -> keras.Model:
         raise ModelFileError(
             f"{path} holds a model with inputs {[tuple(i.shape) for i in model.inputs]}; a "
             "generator takes one batch of images [N, H, W, C] (is this the discriminator?)."
+        )
+    if len(model.outputs) != 1 or len(model.outputs[0].shape) != 4:
+        raise ModelFileError(
+            f"{path} is not an image-to-image model: it outputs "
+            f"{[tuple(o.shape) for o in model.outputs]}, not one batch of images "
+            "[N, H, W, C] (a classifier?). Give a Pix2Pix generator, e.g. a run's "
+            "generator.keras."
         )
     if image_size is not None:
         height, width = checks.image_size(image_size)
@@ -189,43 +197,128 @@ def run_tflite(interpreter_or_path, images) -> np.ndarray:
 # ---------------------------------------------------------------------------- folders
 
 
-def image_files(folder) -> list[Path]:
-    """The PNG and JPEG files of a folder, sorted by name."""
-    from p2plib import data
+def readable_suffixes() -> set[str]:
+    """File suffixes of every image format Pillow reads (PNG, JPEG, WebP, BMP, TIFF, ...)."""
+    from PIL import Image
 
+    return {suffix for suffix, kind in Image.registered_extensions().items()
+            if kind in Image.OPEN}
+
+
+def image_files(folder) -> list[Path]:
+    """The image files of a folder (every format Pillow reads), sorted by name."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such folder; give a folder of PNG/JPEG images.")
-    files = sorted(p for p in folder.iterdir()
-                   if p.is_file() and p.suffix.lower() in data.IMAGE_SUFFIXES)
+        raise FileNotFoundError(f"{folder}: no such folder; give a folder of images.")
+    suffixes = readable_suffixes()
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
     if not files:
-        raise FileNotFoundError(f"{folder} holds no PNG or JPEG images to translate.")
+        raise FileNotFoundError(f"{folder} holds no images to translate (PNG, JPEG, WebP, ...).")
     return files
 
 
 def _read(path: Path, half: str | None, channels: int) -> tf.Tensor:
+    """One image as uint8 [H, W, channels] (a half of it with ``half``); errors name it."""
+    from PIL import Image, UnidentifiedImageError
+
     from p2plib import data
 
-    data.image_size_of(path)  # a DataError naming the file if it is corrupt
-    image = data.read_image(path, channels)
+    if path.suffix.lower() in data.IMAGE_SUFFIXES:
+        data.image_size_of(path)  # a DataError naming the file if it is corrupt
+        image = data.read_image(path, channels)
+    else:
+        try:
+            with Image.open(path) as opened:
+                picture = np.asarray(opened.convert("L" if channels == 1 else "RGB"))
+        except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as error:
+            raise DataError(f"{path} cannot be read as an image ({error}).") from None
+        image = tf.constant(picture.reshape(*picture.shape[:2], channels))
     if half is not None:
+        if image.shape[1] % 2:
+            raise DataError(
+                f"{path} is {image.shape[1]} pixels wide, an odd width, so it is not two "
+                "halves of one width: crop it by a pixel, or translate it without --half.")
         left, right = data.split_side_by_side(image)
         image = left if half == "left" else right
     return image
 
 
+def check_outputs(files, output_dir) -> list[Path]:
+    """The output file of each input, refusing any that would overwrite an input or another
+    output, or that the output folder cannot be (a file stands there)."""
+    files, output_dir = [Path(path) for path in files], Path(output_dir)
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ArgumentError(f"the output folder {output_dir} is a file; choose a folder "
+                            "(it is created if missing).")
+    inputs = {path.resolve() for path in files}
+    folders = {path.resolve().parent for path in files}
+    if output_dir.resolve() in folders:
+        raise ArgumentError(
+            f"the output folder {output_dir} is the folder of the input images: the "
+            "translations would be written among (and over) the originals; choose another "
+            "output folder.")
+    targets, seen = [], {}
+    for path in files:
+        target = output_dir / f"{path.stem}.png"
+        if target.resolve() in inputs:
+            raise ArgumentError(f"writing {target} would overwrite the input {target}; choose "
+                                "another output folder.")
+        if target in seen:
+            raise ArgumentError(f"{seen[target]} and {path} would both be written to {target}; "
+                                "rename one of them or translate them separately.")
+        seen[target] = path
+        targets.append(target)
+    return targets
+
+
+def _save_atomically(target: Path, image) -> None:
+    """Write the PNG under a temporary name, then rename: a full disk or a kill never
+    leaves a partial file under the real name."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp.png")
+    try:
+        keras.utils.save_img(temporary, image, scale=False)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def size_multiple(generator) -> int:
+    """What each side of a size-free generator's input must be a multiple of: 2 to the
+    number of its stride-2 convolutions (``models.with_any_input_size``)."""
+    from p2plib import models
+
+    halvings = sum(1 for layer in models.flat_layers(generator)
+                   if isinstance(layer, keras.layers.Conv2D)
+                   and not isinstance(layer, keras.layers.Conv2DTranspose)
+                   and tuple(layer.strides) == (2, 2))
+    return 2 ** halvings
+
+
+def _working_size(generator, image) -> tuple[int, int]:
+    """The size an image is translated at: the generator's, or for a size-free generator the
+    image's own rounded to the nearest multiple it needs."""
+    height, width, _ = input_shape(generator)
+    if height is not None and width is not None:
+        return height, width
+    multiple = size_multiple(generator)
+    return tuple(max(multiple, int(round(side / multiple)) * multiple)
+                 for side in image.shape[:2])
+
+
 def translate_folder(generator, input_dir, output_dir, batch_size: int = 8,
                      half: str | None = None, resize: bool = False,
                      test_mode: str = "inference", progress: bool = True) -> list[Path]:
-    """Translate every PNG/JPEG of ``input_dir`` into a PNG of the same name in ``output_dir``.
+    """Translate every image of ``input_dir`` into a PNG of the same name in ``output_dir``.
 
-    ``generator``: a Keras model or the path of a ``.keras`` file. Images go through in
-    batches of ``batch_size``, with a Keras progress bar unless ``progress=False``.
-    ``half="left"``/``"right"`` takes one half of side-by-side pairs. Images of another size
-    than the generator's raise ``InputSizeError``, or are resized to it with ``resize=True``.
-    ``test_mode`` is the test-time policy (``p2plib.testtime``): ``"paper"`` keeps dropout on
-    and normalises each image by its own statistics, as the paper does at test time, and
-    leaves the model unchanged. Returns the written files.
+    ``generator``: a Keras model or the path of a ``.keras`` file. Images (any format Pillow
+    reads) go through in batches of ``batch_size``, with a Keras progress bar unless
+    ``progress=False``. ``half="left"``/``"right"`` takes one half of side-by-side pairs.
+    Images of another size than the generator's raise ``InputSizeError``, or are resized to
+    it with ``resize=True``; a size-free generator (``models.with_any_input_size``) takes
+    each image at its own size, rounded to the multiple it needs. ``test_mode`` is the
+    test-time policy (``p2plib.testtime``): ``"paper"`` keeps dropout on and normalises each
+    image by its own statistics, as the paper does at test time, and leaves the model
+    unchanged. Outputs are written atomically and never over an input. Returns them.
     """
     return translate_files(generator, image_files(input_dir), output_dir, batch_size, half,
                            resize, test_mode, progress)
@@ -242,26 +335,27 @@ def translate_files(generator, files, output_dir, batch_size: int = 8,
     batch_size = checks.integer(batch_size, "batch_size", minimum=1, example=8)
     if isinstance(generator, (str, Path)):
         generator = load_generator(generator)
-    height, width, channels = input_shape(generator)
+    channels = input_shape(generator)[2]
+    size_free = None in input_shape(generator)[:2]
     files = [Path(path) for path in files]
     output_dir = Path(output_dir)
+    targets = check_outputs(files, output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     bar = keras.utils.Progbar(len(files), unit_name="image") if progress else None
-    written = []
-    for start in range(0, len(files), batch_size):
-        batch_files = files[start:start + batch_size]
+    step = 1 if size_free else batch_size  # images of their own sizes do not stack
+    for start in range(0, len(files), step):
+        batch_files = files[start:start + step]
         images = []
         for path in batch_files:
             image = _read(path, half, channels)
-            if resize and (height, width) != tuple(image.shape[:2]):
-                image = data.resize(image, (height, width))
+            size = _working_size(generator, image)
+            if (resize or size_free) and size != tuple(image.shape[:2]):
+                image = data.resize(image, size)
             check_input_size(generator, tuple(image.shape), images_name=f"images such as {path}")
             images.append(data.normalize(image))
         outputs = data.denormalize(testtime.translate(generator, tf.stack(images), test_mode))
-        for path, output in zip(batch_files, outputs.numpy(), strict=True):
-            target = output_dir / f"{path.stem}.png"
-            keras.utils.save_img(target, output, scale=False)
-            written.append(target)
+        for target, output in zip(targets[start:start + step], outputs.numpy(), strict=True):
+            _save_atomically(target, output)
         if bar is not None:
             bar.add(len(batch_files))
-    return written
+    return targets

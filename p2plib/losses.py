@@ -11,6 +11,7 @@ from __future__ import annotations
 from keras import ops
 
 from p2plib import checks, paper
+from p2plib.errors import ArgumentError
 
 GAN_MODES = ("vanilla", "lsgan")
 L1_WEIGHT = paper.L1_WEIGHT  # lambda
@@ -19,7 +20,7 @@ L1_WEIGHT = paper.L1_WEIGHT  # lambda
 def check_gan_mode(gan_mode: str) -> str:
     """Return ``gan_mode`` if it is one of ``GAN_MODES``, else raise a ValueError."""
     if gan_mode not in GAN_MODES:
-        raise ValueError(
+        raise ArgumentError(
             f"gan_mode must be one of {GAN_MODES} ('vanilla': binary cross-entropy on logits "
             f"as in the paper, 'lsgan': least squares); got {gan_mode!r}."
         )
@@ -73,7 +74,7 @@ def l1_loss(generated, target):
         for a, b in zip(generated_shape, target_shape, strict=True)
     )
     if mismatch:
-        raise ValueError(
+        raise ArgumentError(
             f"generated images of shape {generated_shape} cannot be compared with targets of "
             f"shape {target_shape}; the generator's output must match the target image "
             "(check image_size and out_channels)."

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from p2plib.errors import ArgumentError
+
 METRIC_NAMES = ("l1", "psnr", "ssim")
 
 
@@ -23,7 +25,7 @@ def _unit_range(images):
 
 def _check_same_shape(generated, target):
     if tuple(generated.shape) != tuple(target.shape):
-        raise ValueError(
+        raise ArgumentError(
             f"generated images have shape {tuple(generated.shape)} but targets have "
             f"{tuple(target.shape)}; compare images of the same size and channel count."
         )
@@ -49,7 +51,7 @@ def ssim(generated, target):
     """
     _check_same_shape(generated, target)
     if min(generated.shape[1], generated.shape[2]) < 11:
-        raise ValueError(
+        raise ArgumentError(
             f"SSIM needs images of at least 11x11 pixels; got {generated.shape[1]}x"
             f"{generated.shape[2]}."
         )
@@ -71,10 +73,10 @@ SEGMENTATION_SCORE_NAMES = ("pixel_accuracy", "class_accuracy", "class_iou")
 def _check_masks(masks, num_classes: int, what: str) -> np.ndarray:
     masks = np.asarray(masks)
     if not np.issubdtype(masks.dtype, np.integer):
-        raise ValueError(f"{what} must hold integer class ids, got dtype {masks.dtype}")
+        raise ArgumentError(f"{what} must hold integer class ids, got dtype {masks.dtype}")
     if masks.size and (masks.min() < 0 or masks.max() >= num_classes):
         bad = masks.min() if masks.min() < 0 else masks.max()
-        raise ValueError(
+        raise ArgumentError(
             f"{what} hold the class id {bad}, outside 0..{num_classes - 1}; pass the right "
             "num_classes (e.g. len(datasets.FACADE_CLASSES))."
         )
@@ -86,7 +88,7 @@ def confusion_matrix(predicted_masks, true_masks, num_classes: int) -> np.ndarra
     predicted = _check_masks(predicted_masks, num_classes, "predicted masks")
     true = _check_masks(true_masks, num_classes, "true masks")
     if predicted.shape != true.shape:
-        raise ValueError(
+        raise ArgumentError(
             f"predicted masks have shape {predicted.shape} but true masks {true.shape}; "
             "they must label the same pixels."
         )
@@ -115,7 +117,7 @@ def scores_from_confusion(confusion) -> dict:
     confusion = np.asarray(confusion, dtype=np.float64)
     total = confusion.sum()
     if total == 0:
-        raise ValueError("the confusion matrix is empty: there are no pixels to score.")
+        raise ArgumentError("the confusion matrix is empty: there are no pixels to score.")
     per_class = per_class_scores(confusion)
     return {
         "pixel_accuracy": float(np.trace(confusion) / total),

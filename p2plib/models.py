@@ -28,6 +28,7 @@ import tensorflow as tf
 from keras import layers
 
 from p2plib import checks, paper
+from p2plib.errors import ArgumentError
 
 LEAKY_SLOPE = paper.LEAKY_SLOPE
 DROPOUT_RATE = paper.DROPOUT_RATE
@@ -52,13 +53,13 @@ def _check_channels(value, what: str) -> int:
 def _check_norm(norm) -> str:
     norm = "none" if norm is None else norm
     if norm not in NORMS:
-        raise ValueError(f"norm must be one of {NORMS} (or None); got {norm!r}.")
+        raise ArgumentError(f"norm must be one of {NORMS} (or None); got {norm!r}.")
     return norm
 
 
 def _check_upsampling(upsampling) -> str:
     if upsampling not in UPSAMPLINGS:
-        raise ValueError(f"upsampling must be one of {UPSAMPLINGS}; got {upsampling!r}.")
+        raise ArgumentError(f"upsampling must be one of {UPSAMPLINGS}; got {upsampling!r}.")
     return upsampling
 
 
@@ -81,8 +82,9 @@ def _largest_fitting_depth(height: int, width: int) -> int:
     return depth
 
 
-def _sizes_that_fit(height: int, width: int) -> str:
-    """Nearby sizes whose smaller side is a power of two and larger side a multiple of it."""
+def sizes_that_fit(height: int, width: int) -> str:
+    """Nearby sizes whose smaller side is a power of two and larger side a multiple of it,
+    as text: ``"32 or 64"``, or ``"(128, 256), (128, 384)"`` for rectangles."""
     smaller, larger = min(height, width), max(height, width)
     lower = 2 ** max(int(math.floor(math.log2(smaller))), 1)
     sides = [smaller] if lower == smaller else [lower, 2 * lower]
@@ -96,14 +98,14 @@ def _sizes_that_fit(height: int, width: int) -> str:
     return ", ".join(str(pair) for pair in dict.fromkeys(candidates))
 
 
-def _derived_depth_error(image_size, height: int, width: int) -> ValueError:
+def _derived_depth_error(image_size, height: int, width: int) -> ArgumentError:
     fitting_depth = _largest_fitting_depth(height, width)
     explicit = f"; depth={fitting_depth} fits {image_size!r} as it is" if fitting_depth else ""
-    return ValueError(
+    return ArgumentError(
         f"image_size {image_size!r} does not fit a U-Net whose depth is derived from the size "
         "(halving down to a 1-pixel bottleneck): the smaller side must be a power of two "
         "(64, 128, 256, 512, ...) and the larger side a multiple of it. Sizes that fit: "
-        f"{_sizes_that_fit(height, width)}. Or pass depth=N with both sides multiples of "
+        f"{sizes_that_fit(height, width)}. Or pass depth=N with both sides multiples of "
         f"2**N{explicit}."
     )
 
@@ -126,7 +128,7 @@ def generator_depth(image_size, depth: int | None = None) -> int:
     depth = _check_positive_int(depth, "depth", "8 (encoder levels at 256x256)")
     step = 2**depth
     if height % step or width % step:
-        raise ValueError(
+        raise ArgumentError(
             f"image_size {image_size!r} does not fit a U-Net of depth {depth}: height and "
             f"width must be multiples of 2**{depth} = {step}. Sizes that fit: height "
             f"{_nearby_multiples(height, step)}, width {_nearby_multiples(width, step)}; "
@@ -479,7 +481,7 @@ def _check_patch_map_size(image_size, height_width, n_layers):
     while patch_map_size(smallest, n_layers) < 1:
         smallest += 1
     if min(height_width) < smallest:
-        raise ValueError(
+        raise ArgumentError(
             f"image_size {image_size!r} is too small for a PatchGAN with n_layers={n_layers}: "
             f"its logit map would be empty. Use sides of at least {smallest} pixels "
             "(such as 64, 128 or 256), or fewer layers."
@@ -510,7 +512,7 @@ def conv_geometry(model) -> list[tuple[str, int, int]]:
     geometry = []
     for layer in flat_layers(model):
         if isinstance(layer, (layers.Conv2DTranspose, layers.UpSampling2D)):
-            raise ValueError(
+            raise ArgumentError(
                 f"layer {layer.name!r} upsamples; the kernel/stride recursion covers only "
                 "convolution and pooling chains such as the PatchGAN. Use receptive_field()."
             )
@@ -621,10 +623,10 @@ def receptive_field(model, start_size: int = 32, max_size: int = 2048, seed: int
         if top > 0 and left > 0 and bottom < size - 1 and right < size - 1:
             height, width = bottom - top + 1, right - left + 1
             if height != width:
-                raise ValueError(f"the receptive field is not square: {height}x{width}.")
+                raise ArgumentError(f"the receptive field is not square: {height}x{width}.")
             return int(height)
         size *= 2
-    raise ValueError(
+    raise ArgumentError(
         f"the receptive field of {model.name!r} reaches the border of a {max_size}x{max_size} "
         "input: each output depends on (nearly) the whole image, e.g. through instance "
         "normalisation or a 1x1 bottleneck. Raise max_size if you expect a finite field."

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import keras
+import tensorflow as tf
 
 from p2plib import callbacks, config, data, datasets, report, training
 from p2plib.config import TrainingConfig
@@ -80,32 +81,55 @@ def split_folder(folder, split: str) -> Path:
     )
 
 
-def split_pairs(config: TrainingConfig, split: str = "train", data_dir=None):
-    """One split of the config's data: ``config.dataset``'s split or ``config.data/split``.
-
-    ``"train"`` is augmented the paper's way (resize to 286/256 of the size, random crop and
-    mirror) and shuffled, all from ``config.seed``, in batches of ``config.batch_size``; any
-    other split is only resized, keeps its file order (the order of ``datasets.load_masks``)
-    and comes one image per batch. ``config.direction`` defaults to the dataset's labels ->
-    photo direction, ``"AtoB"`` for a folder.
-    """
-    training_split = split == "train"
-    options = dict(image_size=config.image_size, augment=training_split,
-                   shuffle=training_split, seed=config.seed,
-                   batch_size=config.batch_size if training_split else 1)
+def _split_folder_of(config: TrainingConfig, split: str, data_dir=None) -> Path:
     if config.dataset is not None:
-        return datasets.load(config.dataset, split, direction=config.direction,
-                             data_dir=data_dir, **options)
+        return datasets.path(config.dataset, split, config.image_size, data_dir)
     if config.data is None:
         raise ArgumentError("the config names no data: set dataset= (one of "
                             f"{datasets.names()}) or data= (a folder of pairs).")
-    return data.load_paired(split_folder(config.data, split), config.direction or "AtoB",
-                            **options)
+    return split_folder(config.data, split)
 
 
-def training_pairs(config: TrainingConfig, data_dir=None):
-    """The training split of the config's data (``split_pairs(config, "train")``)."""
-    return split_pairs(config, "train", data_dir)
+def split_pairs(config: TrainingConfig, split: str = "train", data_dir=None):
+    """One split of the config's data: ``config.dataset``'s split or ``config.data/split``.
+
+    Any split but ``"train"`` is only resized, keeps its file order (the order of
+    ``datasets.load_masks``) and comes one image per batch. ``config.direction`` defaults
+    to the dataset's labels -> photo direction, ``"AtoB"`` for a folder. For the training
+    split see ``training_pairs``.
+    """
+    if split == "train":
+        return training_pairs(config, data_dir)
+    return _load(config, split, data_dir, augment=False, shuffle=False, batch_size=1)
+
+
+def _load(config: TrainingConfig, split: str, data_dir, **options):
+    options = dict(image_size=config.image_size, seed=config.seed, **options)
+    if config.dataset is not None:
+        return datasets.load(config.dataset, split, direction=config.direction,
+                             data_dir=data_dir, **options)
+    return data.load_paired(_split_folder_of(config, split, data_dir),
+                            config.direction or "AtoB", **options)
+
+
+def training_pairs(config: TrainingConfig, data_dir=None, start_step: int = 0):
+    """The endless stream of training batches, from step ``start_step`` on.
+
+    Augmented the paper's way (resize to 286/256 of the size, random crop and mirror) and
+    shuffled pass after pass, in batches of ``config.batch_size``, with the order and the
+    augmentation a function of ``config.seed`` and the position alone
+    (``data.load_paired(..., repeat=True)``): a run resumed at step N on
+    ``start_step=N`` sees the same batches as one that never stopped.
+    """
+    return _load(config, "train", data_dir, augment=True, shuffle=True,
+                 batch_size=config.batch_size, repeat=True, start_batch=start_step)
+
+
+def steps_per_pass(config: TrainingConfig, data_dir=None) -> int:
+    """Batches in one pass over the training pairs (at least 1): an "epoch" when the
+    config's ``steps_per_epoch`` is None."""
+    pairs = len(data.find_pairs(_split_folder_of(config, "train", data_dir)))
+    return max(1, pairs // config.batch_size)
 
 
 def train(config: TrainingConfig, pairs=None, data_dir=None, extra_callbacks=(),
@@ -124,10 +148,7 @@ def train(config: TrainingConfig, pairs=None, data_dir=None, extra_callbacks=(),
     input_spec, target_spec = pairs.element_spec
     steps_per_epoch = config.steps_per_epoch or log_every
     if config.minutes is None and config.steps_per_epoch is None:
-        steps_per_epoch = int(pairs.cardinality())
-        if steps_per_epoch < 1:
-            raise ArgumentError("the training pairs hold no batches (or an unknown number); "
-                                "set steps_per_epoch in the config.")
+        steps_per_epoch = _pass_length(pairs, config, data_dir)
     if model is None:
         model = training.build_model(config, input_spec.shape[-1], target_spec.shape[-1],
                                      steps_per_epoch=steps_per_epoch)
@@ -138,7 +159,9 @@ def train(config: TrainingConfig, pairs=None, data_dir=None, extra_callbacks=(),
         run_callbacks.insert(0, budget)
         epochs = 10**9  # the budget stops it
     started = time.perf_counter()
-    fitted = model.fit(pairs.repeat(), epochs=epochs, steps_per_epoch=steps_per_epoch,
+    if pairs.cardinality() != tf.data.INFINITE_CARDINALITY:
+        pairs = pairs.repeat()
+    fitted = model.fit(pairs, epochs=epochs, steps_per_epoch=steps_per_epoch,
                        callbacks=run_callbacks, validation_data=validation_data,
                        shuffle=False, verbose=verbose)  # the dataset shuffles itself
     seconds = time.perf_counter() - started
@@ -149,6 +172,17 @@ def train(config: TrainingConfig, pairs=None, data_dir=None, extra_callbacks=(),
               for name, values in fitted.history.items()}
     logged = [min(steps_per_epoch * (epoch + 1), steps) for epoch in fitted.epoch]
     return TrainingRun(config, model, steps, seconds, {"step": logged, **losses})
+
+
+def _pass_length(pairs, config: TrainingConfig, data_dir) -> int:
+    """Batches per epoch when the config does not say: one pass over the pairs."""
+    count = int(pairs.cardinality())
+    if count == tf.data.INFINITE_CARDINALITY:
+        return steps_per_pass(config, data_dir)
+    if count < 1:
+        raise ArgumentError("the training pairs hold no batches (or an unknown number); "
+                            "set steps_per_epoch in the config.")
+    return count
 
 
 def train_within(recipe: TrainingConfig = FAST_CPU, minutes: float | None = None,
@@ -180,5 +214,5 @@ def load_results(path=None) -> dict:
 
 
 __all__ = ["FAST_CPU", "PAPER", "QUICK", "TrainingRun", "default_results_path",
-           "load_results", "split_folder", "split_pairs", "train", "train_within",
-           "training_pairs"]
+           "load_results", "split_folder", "split_pairs", "steps_per_pass", "train",
+           "train_within", "training_pairs"]

@@ -30,6 +30,7 @@ import tensorflow as tf
 from keras import layers
 
 from p2plib import checks, metrics
+from p2plib.errors import ArgumentError
 
 DATASET = "synthetic-facades"
 SEGMENTER_VERSION = 1
@@ -76,9 +77,9 @@ def fcn_segmenter(image_size=64, num_classes: int | None = None,
     num_classes = _num_classes_default() if num_classes is None else int(num_classes)
     depth = default_depth((height, width)) if depth is None else int(depth)
     if num_classes < 2:
-        raise ValueError(f"num_classes must be at least 2, got {num_classes}")
+        raise ArgumentError(f"num_classes must be at least 2, got {num_classes}")
     if depth < 2 or height % 2**depth or width % 2**depth:
-        raise ValueError(
+        raise ArgumentError(
             f"a {height}x{width} image cannot be halved {depth} times evenly (depth >= 2); "
             f"use a size that is a multiple of {2**max(depth, 2)} or another depth."
         )
@@ -118,7 +119,7 @@ def facade_photos_and_masks(split: str = "train", image_size=None, data_dir=None
                              check="header")
     photos = np.concatenate([target.numpy() for _, target in pairs])
     if len(photos) != len(masks) or photos.shape[1:3] != masks.shape[1:3]:
-        raise ValueError(
+        raise ArgumentError(
             f"{folder} holds {len(photos)} photos of {photos.shape[1:3]} but "
             f"{len(masks)} masks of {masks.shape[1:3]}; delete {folder.parent} to regenerate it."
         )
@@ -216,7 +217,7 @@ def predict_masks(segmenter, photos, output_size=None, batch_size: int = 32) -> 
     """
     photos = tf.convert_to_tensor(photos, tf.float32)
     if photos.shape.rank != 4 or photos.shape[-1] != 3:
-        raise ValueError(f"photos must be a batch [N, H, W, 3], got shape {tuple(photos.shape)}")
+        raise ArgumentError(f"photos must be a batch [N, H, W, 3], got shape {tuple(photos.shape)}")
     output_size = tuple(photos.shape[1:3]) if output_size is None else _height_width(output_size)
     input_size = tuple(segmenter.inputs[0].shape[1:3])
     predicted = []
@@ -239,7 +240,7 @@ def _photo_batches(photos):
     if isinstance(photos, tf.data.Dataset):
         for batch in photos:
             if isinstance(batch, (tuple, list, dict)):
-                raise ValueError(
+                raise ArgumentError(
                     "fcn_score takes a dataset of photo batches, not of (input, target) pairs; "
                     "pass dataset.map(lambda input, target: target) for the real photos, or "
                     "use evaluation.score_generator(..., masks=..., segmenter=...) for "
@@ -252,11 +253,11 @@ def _photo_batches(photos):
 
 def _check_photo_range(batch) -> None:
     if batch.dtype == tf.uint8:
-        raise ValueError("photos are uint8; pass float photos in [-1, 1] "
+        raise ArgumentError("photos are uint8; pass float photos in [-1, 1] "
                          "(p2plib.data.normalize(photos)).")
     low, high = float(tf.reduce_min(batch)), float(tf.reduce_max(batch))
     if low < -1.01 or high > 1.01:
-        raise ValueError(
+        raise ArgumentError(
             f"photos range over [{low:.3g}, {high:.3g}]; the segmenter expects [-1, 1] "
             "(p2plib.data.normalize turns [0, 255] pixels into that range)."
         )
@@ -284,14 +285,14 @@ def fcn_score(photos, masks, segmenter, batch_size: int = 32) -> dict:
         _check_photo_range(batch)
         count = int(batch.shape[0])
         if seen + count > len(masks):
-            raise ValueError(f"there are more photos than the {len(masks)} masks; pass one "
+            raise ArgumentError(f"there are more photos than the {len(masks)} masks; pass one "
                              "mask per photo, in the same order.")
         true = masks[seen:seen + count]
         predicted = predict_masks(segmenter, batch, true.shape[1:3], batch_size)
         confusion += metrics.confusion_matrix(predicted, true, num_classes)
         seen += count
     if seen != len(masks):
-        raise ValueError(f"{seen} photos but {len(masks)} masks; pass one mask per photo.")
+        raise ArgumentError(f"{seen} photos but {len(masks)} masks; pass one mask per photo.")
     return metrics.scores_from_confusion(confusion)
 
 

@@ -16,6 +16,8 @@ on the other images of its batch.
 
 from __future__ import annotations
 
+import contextlib
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -41,6 +43,18 @@ def random_states(model) -> list:
     """Dropout's random-number state: variables of ``model`` that are not among its weights."""
     weights = {id(weight) for weight in model.weights}
     return [variable for variable in model.variables if id(variable) not in weights]
+
+
+@contextlib.contextmanager
+def random_state_kept(model):
+    """Run the block, then put dropout's random state in ``model`` back as it was."""
+    states = random_states(model)
+    saved = [np.array(variable) for variable in states]
+    try:
+        yield
+    finally:
+        for variable, value in zip(states, saved, strict=True):
+            variable.assign(value)
 
 
 def seed_random_states(model, seed: int) -> None:

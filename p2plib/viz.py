@@ -10,6 +10,8 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
+from p2plib.errors import ArgumentError
+
 
 def as_display_image(image, value_range=None) -> np.ndarray:
     """An image as a numpy array matplotlib can draw: ``float`` in [0, 1], grey squeezed to 2-D.
@@ -22,7 +24,7 @@ def as_display_image(image, value_range=None) -> np.ndarray:
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
-        raise ValueError(
+        raise ArgumentError(
             f"expected one image [height, width], [height, width, 1|3|4], got shape {array.shape}"
         )
     if value_range is None:
@@ -90,7 +92,7 @@ def show_images(images, titles=None, columns: int | None = None, size: float = 2
     """Show images in a row (or in rows of ``columns``), each with its title."""
     images = _images_of(images)
     if titles is not None and len(titles) != len(images):
-        raise ValueError(f"got {len(images)} images but {len(titles)} titles")
+        raise ArgumentError(f"got {len(images)} images but {len(titles)} titles")
     columns = columns or len(images)
     rows = -(-len(images) // columns)
     figure, axes = plt.subplots(
@@ -127,7 +129,7 @@ def show_examples(columns, titles=None, count: int | None = None, size: float = 
     columns = [_images_of(column) for column in columns]
     lengths = {len(column) for column in columns}
     if len(lengths) != 1:
-        raise ValueError(f"the batches hold different numbers of images: {sorted(lengths)}")
+        raise ArgumentError(f"the batches hold different numbers of images: {sorted(lengths)}")
     total = lengths.pop()
     count = total if count is None else min(count, total)
     rows = [[column[i] for column in columns] for i in range(count)]

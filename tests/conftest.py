@@ -124,3 +124,18 @@ def page(browser):
     recorded = RecordedPage(context.new_page())
     yield recorded
     context.close()
+
+
+@pytest.fixture()
+def small_tmpfs(tmp_path):
+    """A real 64 KiB tmpfs mounted for the test (root only; skipped where mounting fails)."""
+    import subprocess
+
+    mount_point = tmp_path / "tmpfs"
+    mount_point.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs",
+                              str(mount_point)], capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()}); run as root")
+    yield mount_point
+    subprocess.run(["umount", "-l", str(mount_point)], check=False)

@@ -163,6 +163,43 @@ def test_same_seed_is_deterministic_and_seeds_and_epochs_differ(tmp_path):
     assert not np.array_equal(first[0], two_epochs(8)[0])
 
 
+def _take(dataset, count):
+    return [(np.asarray(x), np.asarray(y)) for x, y in dataset.take(count)]
+
+
+def test_the_endless_stream_is_a_function_of_seed_and_position(tmp_path):
+    folder = write_side_by_side(tmp_path, count=5, height=32, width=32)
+
+    def stream(**options):
+        return data.load_paired(folder, image_size=SIZE, augment=True, shuffle=True, seed=4,
+                                batch_size=2, repeat=True, **options)
+
+    assert stream().cardinality() == tf.data.INFINITE_CARDINALITY
+    whole = _take(stream(), 12)  # 24 pairs: almost five passes over the five
+    np.testing.assert_array_equal(np.stack([x for x, _ in whole]),
+                                  np.stack([x for x, _ in _take(stream(), 12)]))
+    # Started at batch 7 (in the third pass), it gives what reading 7 batches would leave.
+    for (x, y), (late_x, late_y) in zip(whole[7:], _take(stream(start_batch=7), 5),
+                                        strict=True):
+        np.testing.assert_array_equal(x, late_x)
+        np.testing.assert_array_equal(y, late_y)
+    # Each pass holds every pair once, in an order of its own; each element its own crop.
+    first_pass = np.concatenate([x for x, _ in whole[:5]])[:5]
+    second_pass = np.concatenate([x for x, _ in whole[:5]])[5:10]
+    assert not np.array_equal(first_pass, second_pass)
+    other_seed = data.load_paired(folder, image_size=SIZE, augment=True, shuffle=True, seed=5,
+                                  batch_size=2, repeat=True)
+    assert not np.array_equal(whole[0][0], _take(other_seed, 1)[0][0])
+
+
+def test_start_batch_and_cache_need_the_endless_stream(tmp_path):
+    folder = write_side_by_side(tmp_path, count=2)
+    with pytest.raises(ValueError, match="start_batch=3 needs repeat=True"):
+        data.load_paired(folder, image_size=16, start_batch=3)
+    with pytest.raises(ValueError, match="cache=True and repeat=True"):
+        data.load_paired(folder, image_size=16, cache=True, repeat=True)
+
+
 def test_cache_keeps_reshuffling_and_gives_the_same_batches(tmp_path):
     folder = write_side_by_side(tmp_path, count=6, height=32, width=32)
 
@@ -379,3 +416,21 @@ def test_viz_figures_draw_and_return_none(monkeypatch):
     assert shown == [3, 4, 9]
     with pytest.raises(ValueError, match="different numbers of images"):
         viz.show_pairs(batch, batch[:2])
+
+
+def test_a_and_b_of_different_sizes_are_refused_by_name(tmp_path):
+    folder = write_a_b(tmp_path)
+    save(noise(9, height=SIZE + 8), folder / "B" / "y.png")
+    with pytest.raises(data.DataError, match=rf"y\.png \({SIZE}x{SIZE} against "
+                                             rf"{SIZE + 8}x{SIZE}\)"):
+        data.load_paired(folder, image_size=16)
+
+
+def test_an_image_over_pillows_size_guard_is_not_called_corrupt(tmp_path, monkeypatch):
+    folder = write_side_by_side(tmp_path, count=1, height=SIZE, width=SIZE)
+    # Pillow raises DecompressionBombError above twice MAX_IMAGE_PIXELS: lower the guard so
+    # a small real file stands for a 20000x10000 one.
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", SIZE * SIZE // 4)
+    with pytest.raises(data.DataError, match="decompression bombs") as error:
+        data.load_paired(folder, image_size=16)
+    assert "corrupt" not in str(error.value) and "MAX_IMAGE_PIXELS = None" in str(error.value)

@@ -3,8 +3,12 @@
 import functools
 import http.server
 import io
+import signal
+import subprocess
+import sys
 import tarfile
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -203,3 +207,51 @@ def test_archive_without_the_dataset_folder_is_refused(server, tmp_path):
     with pytest.raises(datasets.DownloadError, match="not laid out as night2day/<split>"):
         datasets.download("night2day", data_dir=tmp_path / "data", base_url=url)
     assert list((tmp_path / "data").iterdir()) == []
+
+
+class SlowHandler(QuietHandler):
+    """Sends the archive 4 KB at a time, 0.1 s apart: a download that takes a while."""
+
+    def do_GET(self):
+        whole = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(whole)))
+        self.end_headers()
+        for start in range(0, len(whole), 4096):
+            self.wfile.write(whole[start:start + 4096])
+            self.wfile.flush()
+            time.sleep(0.1)
+
+
+def test_a_download_killed_mid_transfer_is_downloaded_again(server, tmp_path):
+    site, url = server
+    (site / "datasets").mkdir()
+    noise = np.random.default_rng(0).integers(0, 256, 400_000, dtype=np.uint8).tobytes()
+    make_archive(site / "datasets" / "facades.tar.gz",  # 400 KB: 10 s at the slow rate
+                 [*real_layout("facades"), ("facades/noise.bin", noise)])
+    handler = functools.partial(SlowHandler, directory=str(site))
+    stalling = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=stalling.serve_forever, args=(0.05,), daemon=True).start()
+    data_dir = tmp_path / "data"
+    script = ("import sys; from p2plib import datasets; "
+              "datasets.download('facades', data_dir=sys.argv[1], base_url=sys.argv[2])")
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, str(data_dir),
+         f"http://127.0.0.1:{stalling.server_address[1]}/datasets"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    partial = data_dir / ".facades.download" / "facades.tar.gz"
+    deadline = time.monotonic() + 120
+    try:
+        while not (partial.exists() and partial.stat().st_size > 0):
+            assert child.poll() is None, child.stderr.read()[-2000:]
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        stalling.shutdown()
+        stalling.server_close()
+    assert partial.exists(), "the kill should leave the partial archive behind"
+    folder = datasets.download("facades", data_dir=data_dir, base_url=url)
+    assert len(list((folder / "test").glob("*.jpg"))) == 3
+    assert sorted(p.name for p in data_dir.iterdir()) == ["facades"]

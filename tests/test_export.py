@@ -130,7 +130,7 @@ def test_translate_folder_refuses_or_resizes_other_sizes(tmp_path, generator):
                                       half="left", resize=True, progress=False)
     assert [np.asarray(Image.open(p)).shape for p in written] == [(SIZE, SIZE, 3)] * 2
     (tmp_path / "empty").mkdir()
-    with pytest.raises(FileNotFoundError, match="no PNG or JPEG"):
+    with pytest.raises(FileNotFoundError, match="holds no images to translate"):
         export.translate_folder(generator, tmp_path / "empty", tmp_path / "x", progress=False)
 
 
@@ -160,3 +160,82 @@ def test_a_paper_mode_output_does_not_depend_on_its_batch_companions(tmp_path):
                                    progress=False)
     np.testing.assert_array_equal(np.asarray(Image.open(in_batch[2])),
                                   np.asarray(Image.open(alone[0])))
+
+
+# ---------------------------------------------------------------------------- nothing lost
+
+
+def test_translating_a_folder_into_itself_is_refused_and_changes_nothing(tmp_path, generator):
+    write_pairs(tmp_path / "pairs", 2, SIZE)
+    before = {p.name: p.read_bytes() for p in (tmp_path / "pairs").iterdir()}
+    with pytest.raises(ValueError, match="folder of the input images"):
+        export.translate_folder(generator, tmp_path / "pairs", tmp_path / "pairs",
+                                half="left", progress=False)
+    assert {p.name: p.read_bytes() for p in (tmp_path / "pairs").iterdir()} == before
+
+
+def test_two_inputs_that_would_share_an_output_name_are_refused(tmp_path, generator):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(np.zeros((SIZE, SIZE, 3), np.uint8)).save(folder / "a.png")
+    Image.fromarray(np.zeros((SIZE, SIZE, 3), np.uint8)).save(folder / "a.jpg")
+    with pytest.raises(ValueError, match=r"a\.jpg and .*a\.png would both be written"):
+        export.translate_folder(generator, folder, tmp_path / "out", progress=False)
+
+
+def test_every_format_pillow_reads_is_translated(tmp_path, generator):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    picture = np.random.default_rng(0).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
+    for suffix in (".png", ".webp", ".bmp", ".tif"):
+        Image.fromarray(picture).save(folder / f"photo{suffix.replace('.', '_')}{suffix}")
+    written = export.translate_folder(generator, folder, tmp_path / "out", progress=False)
+    assert sorted(p.name for p in written) == sorted(
+        f"photo_{suffix}.png" for suffix in ("png", "webp", "bmp", "tif"))
+
+
+def test_an_odd_width_pair_with_half_names_the_file(tmp_path, generator):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(np.zeros((SIZE, 2 * SIZE + 1, 3), np.uint8)).save(folder / "odd.png")
+    with pytest.raises(ValueError, match=r"odd\.png is 65 pixels wide, an odd width"):
+        export.translate_folder(generator, folder, tmp_path / "out", half="left",
+                                progress=False)
+
+
+def test_a_size_free_generator_translates_each_image_at_its_own_size(tmp_path, generator):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    Image.fromarray(np.zeros((64, 96, 3), np.uint8)).save(folder / "wide.png")
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(folder / "odd_size.png")
+    size_free = models.with_any_input_size(generator)
+    assert export.size_multiple(size_free) == 32  # five halvings at 32x32
+    written = export.translate_folder(size_free, folder, tmp_path / "out", progress=False)
+    shapes = {p.name: np.asarray(Image.open(p)).shape for p in written}
+    assert shapes == {"wide.png": (64, 96, 3), "odd_size.png": (32, 32, 3)}
+
+
+def test_a_classifier_file_is_refused_as_no_image_to_image_model(tmp_path):
+    classifier = keras.Sequential([keras.Input((SIZE, SIZE, 3)), keras.layers.Flatten(),
+                                   keras.layers.Dense(10)])
+    classifier.save(tmp_path / "classifier.keras")
+    with pytest.raises(export.ModelFileError, match=r"classifier\.keras is not an "
+                                                    r"image-to-image model"):
+        export.load_generator(tmp_path / "classifier.keras")
+
+
+def test_a_full_disk_leaves_no_partial_output(tmp_path, generator, small_tmpfs):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = np.random.default_rng(5)
+    for index in range(40):  # noise PNGs of about 3 KB each: more than 64 KiB in all
+        Image.fromarray(rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)).save(
+            folder / f"{index:02d}.png")
+    with pytest.raises(OSError) as error:
+        export.translate_folder(generator, folder, small_tmpfs / "out", progress=False)
+    assert error.value.errno == 28  # ENOSPC
+    left = list((small_tmpfs / "out").iterdir())
+    assert left, "nothing was written before the disk filled"
+    for path in left:
+        assert not path.name.startswith("."), f"a temporary file was left: {path.name}"
+        assert np.asarray(Image.open(path)).shape == (SIZE, SIZE, 3)  # every file is whole

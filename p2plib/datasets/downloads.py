@@ -117,6 +117,9 @@ def download(name: str, data_dir: Path, base_url: str | None = None,
         return final_dir
     url = archive_url(name, base_url)
     staging = data_dir / f".{name}.download"
+    # A staging folder left behind is from a download that was killed (the finally below
+    # never ran): its archive may be partial, and Keras would reuse it. Start over.
+    shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True, exist_ok=True)
     get_file_args = dict(
         fname=f"{name}.tar.gz",

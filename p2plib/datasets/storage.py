@@ -84,6 +84,10 @@ def build_atomically(
         metadata["generator_version"] = version
         (tmp_dir / METADATA_FILE).write_text(json.dumps(metadata, indent=2, sort_keys=True))
         _move_into_place(tmp_dir, final_dir, version)
+    except OSError as error:
+        if error.filename is None:  # e.g. a full disk while an image is written: say where
+            raise OSError(error.errno, error.strerror, str(final_dir)) from error
+        raise
     finally:
         if tmp_dir.exists():
             shutil.rmtree(tmp_dir, ignore_errors=True)
