@@ -25,11 +25,23 @@ from pathlib import Path
 
 import numpy as np
 
-from p2plib import config, datasets, evaluation, metrics, models, recipes, report, segmentation
+from p2plib import (
+    checks,
+    config,
+    datasets,
+    evaluation,
+    metrics,
+    models,
+    recipes,
+    report,
+    segmentation,
+)
 from p2plib.config import TrainingConfig
 from p2plib.errors import ArgumentError
 
 DATASET = "synthetic-facades"
+ABLATION_DATASETS = ("synthetic-facades", "synthetic-streets")
+"""The labels -> photo datasets with class masks that the tables can be measured on."""
 SCORE_NAMES = (*metrics.SEGMENTATION_SCORE_NAMES, *metrics.METRIC_NAMES)
 """The columns of every table: the three FCN-score columns, then L1, PSNR and SSIM."""
 
@@ -148,7 +160,7 @@ def load_test_split(image_size, data_dir=None, count: int | None = None,
     pairs = datasets.load(dataset, "test", image_size=image_size, batch_size=50,
                           augment=False, shuffle=False, data_dir=data_dir)
     inputs, targets = (np.concatenate(parts) for parts in zip(*pairs, strict=True))
-    masks = datasets.load_masks("test", image_size, data_dir)
+    masks = datasets.load_masks("test", image_size, data_dir, dataset=dataset)
     return inputs[:count], targets[:count], masks[:count]
 
 
@@ -157,13 +169,14 @@ def _rounded(scores: dict) -> dict:
 
 
 def run_setting(setting: TrainingConfig, segmenter, test_data, data_dir=None,
-                samples_dir=None, sample_count: int = 4) -> dict:
+                samples_dir=None, sample_count: int = 4, seed_suffix: bool = False) -> dict:
     """Train one setting (``recipes.train``), score it on the test split and (optionally)
     save its sample row.
 
     ``test_data`` is ``load_test_split(setting.image_size)``. Returns the JSON entry: the
-    setting, the measured receptive field, the six scores, the loss history, seconds, and
-    the sample PNG's file name when ``samples_dir`` is given.
+    setting (its ``seed`` included), the measured receptive field, the six scores, the loss
+    history, seconds, and the sample PNG's file name when ``samples_dir`` is given
+    (``<name>.png``, or ``<name>-seed<N>.png`` with ``seed_suffix``).
     """
     inputs, targets, masks = test_data
     started = time.perf_counter()
@@ -185,6 +198,8 @@ def run_setting(setting: TrainingConfig, segmenter, test_data, data_dir=None,
     }
     if samples_dir is not None:
         path = Path(samples_dir) / f"{setting.name}.png"
+        if seed_suffix:
+            path = path.with_name(f"{setting.name}-seed{setting.seed}.png")
         report.save_image_row(generated[:sample_count], path)
         entry["samples"] = path.name
     return entry
@@ -193,10 +208,34 @@ def run_setting(setting: TrainingConfig, segmenter, test_data, data_dir=None,
 # ------------------------------------------------------------------------- all settings
 
 
+def summarise(entries: list[dict]) -> dict:
+    """Per setting, per score: ``{"mean", "sd", "values"}`` over its runs (one per seed).
+
+    ``sd`` is the sample standard deviation (0 for a single run).
+    """
+    by_name: dict[str, list[dict]] = {}
+    for entry in entries:
+        by_name.setdefault(entry["name"], []).append(entry)
+    summary = {}
+    for name, runs in by_name.items():
+        summary[name] = {}
+        for score in SCORE_NAMES:
+            values = [run["scores"][score] for run in runs if score in run["scores"]]
+            if values:
+                spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+                summary[name][score] = {"mean": round(float(np.mean(values)), 4),
+                                        "sd": round(spread, 4), "values": values}
+    return summary
+
+
 def run_all(scale: TrainingConfig, out=None, samples_dir=None, names=None, data_dir=None,
             command: str | None = None, log=print, test_count: int | None = None,
-            sample_count: int = 4) -> dict:
-    """Train and score every setting (or those in ``names``) at ``scale``; return the results.
+            sample_count: int = 4, seeds=None) -> dict:
+    """Train and score every setting (or those in ``names``) at ``scale``, once per seed in
+    ``seeds`` (default: the scale's seed); return the results.
+
+    ``results["settings"]`` holds one entry per run (with its ``seed``) and
+    ``results["summary"]`` the mean and standard deviation of each score over the seeds.
 
     With ``out`` the JSON is rewritten after each setting, so a run cut short keeps what it
     finished (``"complete": false`` until the end). ``samples_dir`` receives one PNG of
@@ -204,11 +243,15 @@ def run_all(scale: TrainingConfig, out=None, samples_dir=None, names=None, data_
     ``test_count`` scores on the first pairs of the test split only (default: all).
     """
     started = time.perf_counter()
-    chosen = [at_scale(setting_named(name), scale) for name in (names or
-                                                                 [s.name for s in SETTINGS])]
+    seeds = [scale.seed] if seeds is None else [checks.integer(seed, "seed") for seed in seeds]
+    if not seeds:
+        raise ArgumentError("seeds must hold at least one seed, e.g. seeds=[0, 1, 2].")
+    chosen = [at_scale(setting_named(name), scale, seed=seed)
+              for name in (names or [s.name for s in SETTINGS]) for seed in seeds]
     results = {
         "description": "Isola et al. 2017, Tables 1-3 in miniature on "
                        f"{scale.dataset} (labels -> photo), scored on the held-out test pairs",
+        "dataset": scale.dataset, "seeds": seeds,
         "command": command, "machine": report.machine(), "config": scale.to_json(),
         "steps": scale.total_steps, "paper_config": PAPER_CONFIG,
         "receptive_field_scaling": _scaling_note(scale.size[0]),
@@ -219,8 +262,10 @@ def run_all(scale: TrainingConfig, out=None, samples_dir=None, names=None, data_
         "complete": False, "settings": [],
     }
     segmenter = segmentation.load_or_train_segmenter(scale.image_size, data_dir,
-                                                     verbose=1 if log else 0)
-    results["segmenter"] = segmentation.segmenter_record(scale.image_size, data_dir)
+                                                     verbose=1 if log else 0,
+                                                     dataset=scale.dataset)
+    results["segmenter"] = segmentation.segmenter_record(scale.image_size, data_dir,
+                                                         scale.dataset)
     test_data = load_test_split(scale.image_size, data_dir, test_count, scale.dataset)
     results["test_pairs"] = len(test_data[0])
     results["ground_truth"] = _rounded(segmentation.fcn_score(test_data[1], test_data[2],
@@ -230,9 +275,12 @@ def run_all(scale: TrainingConfig, out=None, samples_dir=None, names=None, data_
         report.save_image_row(test_data[1][:sample_count], Path(samples_dir) / "targets.png")
     for index, setting in enumerate(chosen):
         if log:
-            log(f"[{index + 1}/{len(chosen)}] {setting.name}: {DESCRIPTIONS[setting.name]} ...")
-        entry = run_setting(setting, segmenter, test_data, data_dir, samples_dir, sample_count)
+            log(f"[{index + 1}/{len(chosen)}] {setting.name} (seed {setting.seed}): "
+                f"{DESCRIPTIONS[setting.name]} ...")
+        entry = run_setting(setting, segmenter, test_data, data_dir, samples_dir, sample_count,
+                            seed_suffix=setting.seed != seeds[0])
         results["settings"].append(entry)
+        results["summary"] = summarise(results["settings"])
         results["wall_seconds"] = round(time.perf_counter() - started, 1)
         if log:
             log(f"    {entry['seconds']:.0f} s; " + ", ".join(
@@ -254,9 +302,18 @@ def _scaling_note(image_size: int) -> str:
             "PatchGAN of 4x4 convolutions.")
 
 
-def default_results_path() -> Path:
-    """``docs/results/ablations.json`` of the repository checkout (or of the working folder)."""
-    return (config.project_root() or Path.cwd()) / "docs" / "results" / "ablations.json"
+def default_results_path(dataset: str = DATASET) -> Path:
+    """``docs/results/ablations.json`` (facades) or ``ablations-streets.json`` (streets) of
+    the repository checkout (or of the working folder)."""
+    name = "ablations.json" if dataset == DATASET else \
+        f"ablations-{dataset.removeprefix('synthetic-')}.json"
+    return (config.project_root() or Path.cwd()) / "docs" / "results" / name
+
+
+def samples_folder(dataset: str = DATASET) -> str:
+    """The name of the sample images' folder next to the results JSON."""
+    return "ablation-samples" if dataset == DATASET else \
+        f"ablation-samples-{dataset.removeprefix('synthetic-')}"
 
 
 def load_results(path=None) -> dict:
@@ -266,22 +323,38 @@ def load_results(path=None) -> dict:
 
 
 def table_rows(results: dict, table: str) -> list[tuple[str, dict]]:
-    """``(row label, scores)`` of one of the paper's tables, ground truth last."""
+    """``(row label, {score: (mean, sd)})`` of one of the paper's tables, ground truth last.
+
+    Results of a single seed (older files have no summary) give an sd of 0.
+    """
     if table not in TABLES:
         raise ArgumentError(f"table must be one of {list(TABLES)}; got {table!r}.")
-    entries = {entry["name"]: entry for entry in results["settings"]}
-    rows = [(label, entries[name]["scores"]) for label, name in TABLES[table] if name in entries]
-    return [*rows, ("Ground truth", results["ground_truth"])]
+    summary = results.get("summary") or summarise(results["settings"])
+    rows = [(label, {score: (value["mean"], value["sd"])
+                     for score, value in summary[name].items()})
+            for label, name in TABLES[table] if name in summary]
+    truth = {score: (value, 0.0) for score, value in results["ground_truth"].items()}
+    return [*rows, ("Ground truth", truth)]
 
 
 def markdown_table(results: dict, table: str, digits: int = 3) -> str:
-    """One of the three tables as markdown: the six score columns, the paper's three next."""
+    """One of the three tables as markdown: the six score columns (mean ± sd over the seeds
+    when there are several), the paper's three FCN-scores next to them."""
     header = ["", "Per-pixel acc.", "Per-class acc.", "Class IoU", "L1", "PSNR (dB)", "SSIM",
               "paper: pixel / class / IoU"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     paper = PAPER_SCORES[table] | {"Ground truth": PAPER_SCORES["losses"]["Ground truth"]}
+    several = len(results.get("seeds") or [None]) > 1
     for label, scores in table_rows(results, table):
-        cells = [f"{scores[name]:.{digits}f}" if name in scores else "" for name in SCORE_NAMES]
+        cells = []
+        for name in SCORE_NAMES:
+            if name not in scores:
+                cells.append("")
+                continue
+            mean, spread = scores[name]
+            shown = f"{mean:.{digits}f}"
+            cells.append(f"{shown} ± {spread:.{digits}f}" if several and label != "Ground truth"
+                         else shown)
         reference = " / ".join(f"{v:.2f}" for v in paper[label]) if label in paper else ""
         lines.append("| " + " | ".join([label, *cells, reference]) + " |")
     return "\n".join(lines)

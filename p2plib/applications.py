@@ -22,7 +22,7 @@ from p2plib.config import TrainingConfig
 from p2plib.errors import ArgumentError
 
 HELD_OUT_SPLITS = ("test", "val")
-MASKED_DATASETS = ("synthetic-facades",)
+MASKED_DATASETS = datasets.MASKED_DATASETS
 """Datasets whose class masks the FCN-score needs."""
 
 
@@ -112,7 +112,8 @@ def train_task(config: TrainingConfig, held_out: str = "test", segmenter=None,
     _check_segmenter_task(config, segmenter)
     samples = checks.integer(samples, "samples", minimum=1, example=4)
     train_pairs, held_out_pairs = task_datasets(config, held_out, data_dir)
-    masks = datasets.load_masks(held_out, config.image_size, data_dir) if segmenter else None
+    masks = (datasets.load_masks(held_out, config.image_size, data_dir, dataset=config.dataset)
+             if segmenter else None)
     model = training.build_model(config, steps_per_epoch=config.steps_per_epoch)
 
     def evaluate(generator):

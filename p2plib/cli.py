@@ -207,9 +207,9 @@ def _add_evaluate_parser(commands):
     parser.add_argument("--direction", choices=("AtoB", "BtoA"),
                         help="which half is the input (default as for train)")
     parser.add_argument("--fcn-score", action="store_true",
-                        help="synthetic-facades only: add the paper's FCN-score (per-pixel and "
-                        "per-class accuracy, class IoU) from the segmenter cached in data/ "
-                        "(trained on first use)")
+                        help="synthetic-facades and -streets: add the paper's FCN-score "
+                        "(per-pixel and per-class accuracy, class IoU) from the segmenter "
+                        "cached in data/ (trained on first use)")
     parser.set_defaults(handler=evaluate_command)
 
 
@@ -224,8 +224,15 @@ def _add_ablations_parser(commands):
         "the held-out test pairs: FCN-score, L1, PSNR, SSIM. Writes the results JSON after "
         "each setting and one PNG row of outputs per setting.",
     )
-    parser.add_argument("--out", type=Path, default=Path("docs/results/ablations.json"),
-                        help="the JSON to write (default: %(default)s)")
+    parser.add_argument("--dataset", default=ablations.DATASET,
+                        choices=list(ablations.ABLATION_DATASETS),
+                        help="the labels -> photo dataset (default %(default)s)")
+    parser.add_argument("--seeds", type=_positive_int, default=1,
+                        help="train every setting with seeds 0..N-1 and report mean ± sd "
+                        "(default 1)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="the JSON to write (default: docs/results/ablations.json for the "
+                        "facades, ablations-streets.json for the streets)")
     parser.add_argument("--samples-dir", type=Path, default=None,
                         help="folder for the sample PNGs (default: ablation-samples/ next to "
                         "--out)")
@@ -502,13 +509,15 @@ def evaluate_command(args) -> int:
         pairs = data.load_paired(args.data, **options)
     fcn = {}
     if args.fcn_score:
-        if args.dataset != "synthetic-facades":
-            raise CommandError("--fcn-score needs --dataset synthetic-facades, whose class "
-                               "masks the score compares with")
+        if args.dataset not in datasets.MASKED_DATASETS:
+            names = " or ".join(datasets.MASKED_DATASETS)
+            raise CommandError(f"--fcn-score needs --dataset {names}, whose class masks the "
+                               "score compares with")
         from p2plib import segmentation
 
-        fcn = {"segmenter": segmentation.load_or_train_segmenter(image_size=(height, width)),
-               "masks": datasets.load_masks(args.split, image_size=(height, width))}
+        size = (height, width)
+        fcn = {"segmenter": segmentation.load_or_train_segmenter(size, dataset=args.dataset),
+               "masks": datasets.load_masks(args.split, size, dataset=args.dataset)}
     scores = evaluation.score_generator(generator, pairs, test_mode=args.test_mode, **fcn)
     print(json.dumps(scores, indent=2))
     return 0
@@ -521,12 +530,16 @@ def ablations_command(args) -> int:
     from p2plib import ablations
 
     scale = ablations.QUICK if args.quick or p2p_config.is_quick() else ablations.FULL
+    scale = scale.with_changes(dataset=args.dataset)
     if args.steps is not None:
         epochs = scale.epochs if args.steps % scale.epochs == 0 else 1
         scale = scale.with_changes(epochs=epochs, steps_per_epoch=args.steps // epochs)
-    samples_dir = args.samples_dir or args.out.parent / "ablation-samples"
+    if args.out is None:
+        args.out = Path("docs/results") / ablations.default_results_path(args.dataset).name
+    samples_dir = args.samples_dir or args.out.parent / ablations.samples_folder(args.dataset)
     command = "python -m p2plib ablations " + " ".join(args.argv)
-    results = ablations.run_all(scale, args.out, samples_dir, args.only, command=command.strip())
+    results = ablations.run_all(scale, args.out, samples_dir, args.only, command=command.strip(),
+                                seeds=range(args.seeds))
     print(f"Wrote {args.out} and {samples_dir}/ in {results['wall_seconds']:.0f} s.")
     for table in ablations.TABLES:
         print(f"\n{table}\n" + ablations.markdown_table(results, table))

@@ -1,13 +1,14 @@
-"""The FCN-score's segmenter: a small fully-convolutional network that labels facade photos.
+"""The FCN-score's segmenter: a small fully-convolutional network that labels generated photos.
 
 Introduced in notebook 06. The paper scores generated photos by running an off-the-shelf
 semantic segmentation network (FCN-8s) on them and checking how well it recovers the label
-map they were generated from. Offline, there is no such network for synthetic facades, so
-this module trains one, once, on the REAL photos of the synthetic-facades train split against
-their class masks, and caches it in the data folder as ``fcn-segmenter-<size>.keras`` (with
-``fcn-segmenter-<size>.json`` describing how it was trained and how well it does on the val
-split). ``load_or_train_segmenter`` loads the cached file, or trains it when it is missing,
-unreadable or out of date.
+map they were generated from. Offline, there is no such network for the generated datasets,
+so this module trains one per dataset with masks (``datasets.MASKED_DATASETS``: synthetic
+facades and streets), once, on the REAL photos of its train split against their class masks,
+and caches it in the data folder as ``fcn-segmenter-<size>.keras`` for the facades and
+``fcn-segmenter-streets-<size>.keras`` for the streets (with a ``.json`` describing how it
+was trained and how well it does on the val split). ``load_or_train_segmenter`` loads the
+cached file, or trains it when it is missing, unreadable or out of date.
 
 The network is a small encoder-decoder with skip connections in the spirit of FCN-8s: strided
 3x3 convolutions down to 1/16 of the image, bilinear upsampling back, and at each scale the
@@ -39,10 +40,10 @@ SEGMENTER_VERSION = 1
 DEFAULT_BASE_FILTERS = 16
 
 
-def _num_classes_default() -> int:
-    from p2plib.datasets import FACADE_CLASSES
+def _num_classes(dataset: str = DATASET) -> int:
+    from p2plib import datasets
 
-    return len(FACADE_CLASSES)
+    return len(datasets.classes_of(dataset))
 
 
 def _height_width(image_size) -> tuple[int, int]:
@@ -74,7 +75,7 @@ def fcn_segmenter(image_size=64, num_classes: int | None = None,
     to the full size (FCN-8s likewise predicts coarsely and upsamples).
     """
     height, width = _height_width(image_size)
-    num_classes = _num_classes_default() if num_classes is None else int(num_classes)
+    num_classes = _num_classes() if num_classes is None else int(num_classes)
     depth = default_depth((height, width)) if depth is None else int(depth)
     if num_classes < 2:
         raise ArgumentError(f"num_classes must be at least 2, got {num_classes}")
@@ -104,7 +105,13 @@ def fcn_segmenter(image_size=64, num_classes: int | None = None,
 
 
 def facade_photos_and_masks(split: str = "train", image_size=None, data_dir=None):
-    """The real photos (B halves) of a synthetic-facades split and their class masks.
+    """``photos_and_masks`` of the synthetic facades."""
+    return photos_and_masks(split, image_size, data_dir, DATASET)
+
+
+def photos_and_masks(split: str = "train", image_size=None, data_dir=None,
+                     dataset: str = DATASET):
+    """The real photos (B halves) of a split of a dataset with masks, and its class masks.
 
     Returns ``(photos float32 [N, H, W, 3] in [-1, 1], masks uint8 [N, H, W])``, both in the
     sorted file-name order of the split (``datasets.load_masks``' order), generating the
@@ -113,8 +120,8 @@ def facade_photos_and_masks(split: str = "train", image_size=None, data_dir=None
     from p2plib import data, datasets
 
     image_size = _image_size_or_default(image_size)
-    folder = datasets.path(DATASET, split, image_size, data_dir)
-    masks = datasets.load_masks(split, image_size, data_dir)
+    folder = datasets.path(dataset, split, image_size, data_dir)
+    masks = datasets.load_masks(split, image_size, data_dir, dataset=dataset)
     pairs = data.load_paired(folder, direction="AtoB", image_size=image_size, batch_size=64,
                              check="header")
     photos = np.concatenate([target.numpy() for _, target in pairs])
@@ -181,8 +188,9 @@ def _shrink(photos, masks, size):
 def train_segmenter(image_size=None, data_dir=None, epochs: int | None = None,
                     batch_size: int = 8, learning_rate: float = 2e-3,
                     base_filters: int = DEFAULT_BASE_FILTERS, seed: int = 0,
-                    verbose: int = 0) -> keras.Model:
-    """Train ``fcn_segmenter`` on the real photos of the synthetic-facades train split.
+                    verbose: int = 0, dataset: str = DATASET) -> keras.Model:
+    """Train ``fcn_segmenter`` on the real photos of a dataset's train split (default: the
+    synthetic facades).
 
     Introduced in notebook 06. The photos (and masks) of ``image_size`` are shrunk to
     ``segmenter_input_size(image_size)`` first. Cross-entropy per pixel, Adam, random
@@ -191,9 +199,11 @@ def train_segmenter(image_size=None, data_dir=None, epochs: int | None = None,
     """
     image_size = _image_size_or_default(image_size)
     input_size = segmenter_input_size(image_size)
-    photos, masks = _shrink(*facade_photos_and_masks("train", image_size, data_dir), input_size)
+    photos, masks = _shrink(*photos_and_masks("train", image_size, data_dir, dataset),
+                            input_size)
     keras.utils.set_random_seed(seed)
-    model = fcn_segmenter(input_size, base_filters=base_filters)
+    model = fcn_segmenter(input_size, num_classes=_num_classes(dataset),
+                          base_filters=base_filters)
     epochs = default_epochs() if epochs is None else epochs
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate),
@@ -304,43 +314,48 @@ def _size_tag(image_size) -> str:
     return str(height) if height == width else f"{height}x{width}"
 
 
-def segmenter_path(image_size=None, data_dir=None) -> Path:
-    """The cached segmenter's file: ``<data_dir>/fcn-segmenter-<size>.keras``."""
+def segmenter_path(image_size=None, data_dir=None, dataset: str = DATASET) -> Path:
+    """The cached segmenter's file: ``<data_dir>/fcn-segmenter-<size>.keras`` for the
+    facades, ``fcn-segmenter-<short name>-<size>.keras`` for another dataset."""
     from p2plib import config
 
     folder = Path(data_dir) if data_dir is not None else config.data_dir()
-    return folder / f"fcn-segmenter-{_size_tag(_image_size_or_default(image_size))}.keras"
+    short = "" if dataset == DATASET else dataset.removeprefix("synthetic-") + "-"
+    return folder / f"fcn-segmenter-{short}{_size_tag(_image_size_or_default(image_size))}.keras"
 
 
-def _expected_record(image_size) -> dict:
-    from p2plib.datasets import facades
+def _expected_record(image_size, dataset: str = DATASET) -> dict:
+    from p2plib import datasets
 
-    return {"segmenter_version": SEGMENTER_VERSION,
-            "dataset_version": facades.GENERATOR_VERSION,
-            "image_size": list(_height_width(image_size)),
-            "input_size": list(segmenter_input_size(image_size)),
-            "num_classes": _num_classes_default()}
+    record = {"segmenter_version": SEGMENTER_VERSION,
+              "dataset_version": datasets.generator_version(dataset),
+              "image_size": list(_height_width(image_size)),
+              "input_size": list(segmenter_input_size(image_size)),
+              "num_classes": _num_classes(dataset)}
+    if dataset != DATASET:  # records of facade segmenters predate the field
+        record["dataset"] = dataset
+    return record
 
 
-def segmenter_record(image_size=None, data_dir=None) -> dict | None:
+def segmenter_record(image_size=None, data_dir=None, dataset: str = DATASET) -> dict | None:
     """The JSON written next to the cached segmenter (training details, val scores), or None."""
-    path = segmenter_path(image_size, data_dir).with_suffix(".json")
+    path = segmenter_path(image_size, data_dir, dataset).with_suffix(".json")
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 
 
-def _why_not_usable(path: Path, image_size) -> str | None:
+def _why_not_usable(path: Path, image_size, dataset: str = DATASET) -> str | None:
     """None if the cached segmenter at ``path`` can be used, else the reason to retrain."""
     from p2plib import config
 
     if not path.is_file():
         return "not trained yet"
-    record = segmenter_record(image_size, path.parent)
+    record = segmenter_record(image_size, path.parent, dataset)
     if record is None:
         return f"{path.with_suffix('.json').name} is missing or unreadable"
-    stale = [key for key, value in _expected_record(image_size).items()
+    stale = [key for key, value in _expected_record(image_size, dataset).items()
              if record.get(key) != value]
     if stale:
         return f"it was trained for other settings ({', '.join(stale)} differ)"
@@ -349,7 +364,7 @@ def _why_not_usable(path: Path, image_size) -> str | None:
     return None
 
 
-def _load(path: Path, image_size):
+def _load(path: Path, image_size, num_classes: int):
     """The model at ``path``, or a warning and None when it cannot be loaded or does not fit."""
     try:
         model = keras.models.load_model(path, compile=False)
@@ -363,11 +378,11 @@ def _load(path: Path, image_size):
         return None
     expected = (*segmenter_input_size(image_size), 3)
     found = tuple(model.inputs[0].shape[1:])
-    if found != expected or model.outputs[0].shape[-1] != _num_classes_default():
+    if found != expected or model.outputs[0].shape[-1] != num_classes:
         warnings.warn(
             f"the cached FCN-score segmenter {path} takes {found} photos and "
             f"{model.outputs[0].shape[-1]} classes, not {expected} and "
-            f"{_num_classes_default()}; training a new one to replace it.", stacklevel=3,
+            f"{num_classes}; training a new one to replace it.", stacklevel=3,
         )
         return None
     return model
@@ -390,7 +405,7 @@ def _save_atomically(model, record: dict, path: Path) -> None:
 
 
 def load_or_train_segmenter(image_size=None, data_dir=None, verbose: int = 1,
-                            **train_kwargs) -> keras.Model:
+                            dataset: str = DATASET, **train_kwargs) -> keras.Model:
     """The FCN-score segmenter for ``image_size`` photos: cached, or trained now and cached.
 
     Introduced in notebook 06. The cache is ``segmenter_path(image_size, data_dir)`` (default
@@ -404,24 +419,24 @@ def load_or_train_segmenter(image_size=None, data_dir=None, verbose: int = 1,
     from p2plib import config
 
     image_size = _image_size_or_default(image_size)
-    path = segmenter_path(image_size, data_dir)
-    reason = _why_not_usable(path, image_size)
+    path = segmenter_path(image_size, data_dir, dataset)
+    reason = _why_not_usable(path, image_size, dataset)
     if reason is None:
-        model = _load(path, image_size)
+        model = _load(path, image_size, _num_classes(dataset))
         if model is not None:
             return model
         reason = "unreadable"
     height, width = segmenter_input_size(image_size)
     if verbose:
         print(f"Training the FCN-score segmenter ({path.name}: {reason}) on real "
-              f"synthetic-facade photos at {height}x{width}; it is cached for later runs.")
+              f"{dataset} photos at {height}x{width}; it is cached for later runs.")
     started = time.perf_counter()
-    model = train_segmenter(image_size, data_dir, **train_kwargs)
+    model = train_segmenter(image_size, data_dir, dataset=dataset, **train_kwargs)
     seconds = time.perf_counter() - started
-    photos, masks = facade_photos_and_masks("val", image_size, data_dir)
+    photos, masks = photos_and_masks("val", image_size, data_dir, dataset)
     scores = metrics.segmentation_scores(predict_masks(model, photos), masks,
-                                         _num_classes_default())
-    record = {**_expected_record(image_size), "quick": config.is_quick(),
+                                         _num_classes(dataset))
+    record = {**_expected_record(image_size, dataset), "quick": config.is_quick(),
               "epochs": train_kwargs.get("epochs", default_epochs()),
               "train_seconds": round(seconds, 1),
               "train_options": {k: v for k, v in train_kwargs.items()

@@ -226,3 +226,32 @@ def test_one_setting_end_to_end_writes_an_entry_with_every_column(tmp_path):
     table = ablations.markdown_table(written, "losses")
     labels = [line.split("|")[1].strip() for line in table.splitlines()[2:]]
     assert labels == ["L1+GAN", "Ground truth"]  # only the settings that ran, then the truth
+
+
+def test_seeds_are_summarised_as_mean_and_sample_sd():
+    entries = [{"name": "l1", "seed": seed, "scores": {"pixel_accuracy": value, "l1": 0.3}}
+               for seed, value in enumerate([0.80, 0.84, 0.88])]
+    summary = ablations.summarise(entries)["l1"]
+    assert summary["pixel_accuracy"]["mean"] == pytest.approx(0.84)
+    assert summary["pixel_accuracy"]["sd"] == pytest.approx(0.04)  # ddof=1
+    assert summary["pixel_accuracy"]["values"] == [0.80, 0.84, 0.88]
+    assert summary["l1"]["sd"] == 0.0
+
+
+def test_the_street_tables_run_with_two_seeds_and_show_error_bars(tmp_path):
+    scale = ablations.QUICK.with_changes(dataset="synthetic-streets", image_size=32)
+    out = tmp_path / "ablations-streets.json"
+    results = ablations.run_all(scale, out, tmp_path / "samples", names=["l1"], log=None,
+                                test_count=4, sample_count=2, seeds=[0, 1], data_dir=tmp_path)
+    assert results["dataset"] == "synthetic-streets" and results["seeds"] == [0, 1]
+    assert [entry["seed"] for entry in results["settings"]] == [0, 1]
+    first, second = (entry["scores"] for entry in results["settings"])
+    assert first != second  # two seeds, two different runs
+    summary = results["summary"]["l1"]["l1"]
+    assert summary["mean"] == pytest.approx((first["l1"] + second["l1"]) / 2, abs=1e-4)
+    assert summary["sd"] > 0
+    assert (tmp_path / "samples" / "l1.png").is_file()
+    assert (tmp_path / "samples" / "l1-seed1.png").is_file()
+    row = ablations.markdown_table(ablations.load_results(out), "generator").splitlines()[2]
+    assert row.startswith("| U-Net (L1) |") and " ± " in row
+    assert results["segmenter"]["dataset"] == "synthetic-streets"

@@ -248,7 +248,8 @@ def test_prepare_photo_task(data_dir):
 
 def test_names_and_info():
     assert datasets.names() == [
-        "synthetic-facades", "photos-inpainting", "photos-colorization", "photos-edges",
+        "synthetic-facades", "synthetic-streets", "photos-inpainting", "photos-colorization",
+        "photos-edges",
         "facades", "cityscapes", "maps", "edges2shoes", "edges2handbags", "night2day",
     ]
     directions = {name: datasets.info(name).direction for name in datasets.names()}
