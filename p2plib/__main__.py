@@ -2,7 +2,11 @@
 
 import sys
 
-from p2plib.cli import main
+import p2plib
+
+p2plib.quiet_tensorflow()  # before TensorFlow loads: no C++ start-up lines in the terminal
+
+from p2plib.cli import main  # noqa: E402
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -152,6 +152,8 @@ def test_bad_arguments_exit_non_zero_with_one_line(environment, tmp_path):
                       str(tmp_path / "missing")], environment)
     assert result.returncode == cli.EXIT_USAGE
     assert "missing" in result.stderr and "Traceback" not in result.stderr
+    # One line: TensorFlow's C++ start-up lines are kept out of the terminal too.
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 @pytest.mark.parametrize(
