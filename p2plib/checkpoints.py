@@ -59,18 +59,17 @@ def checkpoint_files(directory) -> list[str]:
     return [str(prefix) for _, prefix in sorted(numbered, reverse=True)]
 
 
-def damage(prefix: str) -> str | None:
-    """Why the checkpoint at ``prefix`` cannot be read (one line), or None if every tensor
-    it holds reads back."""
+def _read_whole(prefix: str) -> tuple[CheckpointPosition | None, str | None]:
+    """``(position, None)`` when every tensor of the checkpoint at ``prefix`` reads back,
+    else ``(None, why)`` in one line."""
     try:
         reader = tf.train.load_checkpoint(prefix)
         for name in reader.get_variable_to_shape_map():
             reader.get_tensor(name)
-        _position_of(prefix)
+        return _position_of(prefix), None
     except Exception as error:  # noqa: BLE001 - whatever the reader raises means damage
         text = str(error).strip().splitlines()
-        return f"{type(error).__name__}: {text[0][:200] if text else 'unreadable'}"
-    return None
+        return None, f"{type(error).__name__}: {text[0][:200] if text else 'unreadable'}"
 
 
 def newest_readable(directory, log=print) -> CheckpointPosition | None:
@@ -82,9 +81,9 @@ def newest_readable(directory, log=print) -> CheckpointPosition | None:
     prefixes = checkpoint_files(directory)
     reasons = []
     for prefix in prefixes:
-        reason = damage(prefix)
-        if reason is None:
-            return _position_of(prefix)
+        position, reason = _read_whole(prefix)
+        if position is not None:
+            return position
         reasons.append(reason)
         if log:
             log(f"Checkpoint {prefix} cannot be read ({reason}); trying the one before it.")

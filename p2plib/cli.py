@@ -289,8 +289,6 @@ def _given_options(args) -> dict:
     given = {name: getattr(args, name) for name in RUN_OPTIONS if getattr(args, name) is not None}
     if "data" in given:
         given["data"] = str(Path(given["data"]).resolve())
-    if isinstance(given.get("image_size"), list):
-        given["image_size"] = tuple(given["image_size"])
     return given
 
 

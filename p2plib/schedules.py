@@ -1,9 +1,9 @@
 """The learning-rate schedule: constant, then linear decay to zero (introduced in notebook 05).
 
 The reference implementation's "linear" policy, the one schedule of the library: the command
-line and ``training.build_model`` drive it by epochs of steps, ``LinearDecay.over_steps`` by
-single steps, and ``callbacks.TimeBudget`` by the share of a time budget that has passed
-(``continuous_decay_factor``, the same policy with the epochs made infinitely short).
+line and ``training.build_model`` drive it by epochs of steps, and ``callbacks.TimeBudget``
+by the share of a time budget that has passed (``continuous_decay_factor``, the same policy
+with the epochs made infinitely short).
 """
 
 from __future__ import annotations
@@ -52,16 +52,6 @@ class LinearDecay(keras.optimizers.schedules.LearningRateSchedule):
                                              example=100)
         self.steps_per_epoch = checks.integer(steps_per_epoch, "steps_per_epoch", minimum=1,
                                               example=400)
-
-    @classmethod
-    def over_steps(cls, steps: int, decay_steps: int | None = None,
-                   initial_learning_rate=paper.LEARNING_RATE) -> LinearDecay:
-        """The schedule counted in single steps: constant for ``steps - decay_steps`` steps,
-        then falling over the last ``decay_steps`` (default: half of ``steps``)."""
-        steps = checks.integer(steps, "steps", minimum=1, example=1200)
-        decay_steps = steps // 2 if decay_steps is None else checks.integer(
-            decay_steps, "decay_steps", minimum=0, maximum=steps, example=steps // 2)
-        return cls(initial_learning_rate, steps - decay_steps, decay_steps, steps_per_epoch=1)
 
     def factor(self, step):
         """The factor on the initial rate at ``step`` (a number or a tensor)."""

@@ -262,11 +262,7 @@ def prepare(name: str, image_size=None, data_dir=None, base_url=None) -> Path:
     if meta.kind == "download":
         return download(name, data_dir=data_dir, base_url=base_url)
     if meta.kind == "generated":
-        if name == _STREETS.name:
-            from . import streets as module
-        else:
-            from . import facades as module
-
+        module = _generator_module(name)
         version = module.GENERATOR_VERSION
         make = module.generate
     else:
@@ -356,15 +352,19 @@ def classes_of(name: str) -> tuple[str, ...]:
                        f"{list(MASKED_DATASETS)}")
 
 
-def generator_version(name: str) -> int:
-    """The version of the generator that makes a generated dataset."""
+def _generator_module(name: str):
+    """The module that generates a generated dataset (``generate``, ``GENERATOR_VERSION``)."""
     from . import facades, streets
 
-    versions = {_SYNTHETIC.name: facades.GENERATOR_VERSION,
-                _STREETS.name: streets.GENERATOR_VERSION}
-    if name not in versions:
-        raise DatasetError(f"dataset {name!r} is not generated; choose one of {list(versions)}")
-    return versions[name]
+    modules = {_SYNTHETIC.name: facades, _STREETS.name: streets}
+    if name not in modules:
+        raise DatasetError(f"dataset {name!r} is not generated; choose one of {list(modules)}")
+    return modules[name]
+
+
+def generator_version(name: str) -> int:
+    """The version of the generator that makes a generated dataset."""
+    return _generator_module(name).GENERATOR_VERSION
 
 
 def load_masks(split: str = "train", image_size=None, data_dir=None,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .storage import build_atomically, parse_image_size, save_png, side_by_side
+from .storage import generate_masked, parse_image_size
 
 GENERATOR_VERSION = 1
 
@@ -583,33 +583,11 @@ def render_facade(seed: int, image_size=256, photo_seed: int | None = None):
 # ---------------------------------------------------------------- writing to disk
 
 
-def write_split(folder: Path, split: str, image_size, count: int) -> None:
-    """Write ``count`` pairs of ``split`` as ``NNNN.png`` (labels | photo) plus their masks."""
-    pairs = folder / split
-    masks = folder / f"{split}_masks"
-    pairs.mkdir(parents=True)
-    masks.mkdir()
-    for index in range(count):
-        labels, photo, mask = render_facade(SPLIT_SEED_OFFSETS[split] + index, image_size)
-        save_png(side_by_side(labels, photo), pairs / f"{index:04d}.png")
-        save_png(mask, masks / f"{index:04d}.png")
-
-
 def generate(final_dir: Path, image_size, split_sizes=None) -> Path:
-    """Generate every split into ``final_dir`` atomically; returns ``final_dir``."""
-    split_sizes = dict(SPLIT_SIZES if split_sizes is None else split_sizes)
-    height, width = parse_image_size(image_size)
-
-    def write(tmp_dir: Path) -> dict:
-        for split, count in split_sizes.items():
-            write_split(tmp_dir, split, (height, width), count)
-        return {
-            "name": "synthetic-facades",
-            "image_size": [height, width],
-            "splits": split_sizes,
-            "classes": list(FACADE_CLASSES),
-            "palette": FACADE_PALETTE.tolist(),
-            "layout": "labels left (A) | photo right (B); masks in <split>_masks/",
-        }
-
-    return build_atomically(final_dir, write, GENERATOR_VERSION)
+    """Generate every split into ``final_dir`` atomically (``storage.generate_masked``)."""
+    return generate_masked(
+        final_dir, image_size, name="synthetic-facades", render=render_facade,
+        split_sizes=SPLIT_SIZES if split_sizes is None else split_sizes,
+        seed_offsets=SPLIT_SEED_OFFSETS, classes=FACADE_CLASSES, palette=FACADE_PALETTE,
+        version=GENERATOR_VERSION,
+    )

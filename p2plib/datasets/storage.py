@@ -94,6 +94,38 @@ def build_atomically(
     return final_dir
 
 
+def generate_masked(final_dir: Path, image_size, *, name: str, render, split_sizes: dict,
+                    seed_offsets: dict, classes, palette, version: int) -> Path:
+    """Write a generated dataset with masks atomically (``build_atomically``).
+
+    Each split gets ``NNNN.png`` (labels | photo) in ``<split>/`` and the class mask in
+    ``<split>_masks/``; pair ``i`` of a split is ``render(seed_offsets[split] + i, size)``,
+    which returns ``(labels_rgb, photo, mask)``. Used by the facades and the streets.
+    """
+    split_sizes = dict(split_sizes)
+    height, width = parse_image_size(image_size)
+
+    def write(tmp_dir: Path) -> dict:
+        for split, count in split_sizes.items():
+            pairs, masks = tmp_dir / split, tmp_dir / f"{split}_masks"
+            pairs.mkdir(parents=True)
+            masks.mkdir()
+            for index in range(count):
+                labels, photo, mask = render(seed_offsets[split] + index, (height, width))
+                save_png(side_by_side(labels, photo), pairs / f"{index:04d}.png")
+                save_png(mask, masks / f"{index:04d}.png")
+        return {
+            "name": name,
+            "image_size": [height, width],
+            "splits": split_sizes,
+            "classes": list(classes),
+            "palette": np.asarray(palette).tolist(),
+            "layout": "labels left (A) | photo right (B); masks in <split>_masks/",
+        }
+
+    return build_atomically(final_dir, write, version)
+
+
 def _move_into_place(tmp_dir: Path, final_dir: Path, version: int) -> None:
     if final_dir.exists() and not is_complete(final_dir, version):
         stale = final_dir.parent / f".{final_dir.name}.stale-{uuid.uuid4().hex[:8]}"
