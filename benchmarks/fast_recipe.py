@@ -1,7 +1,8 @@
 """The fast CPU recipe against the paper's configuration trained the tutorial way, same time.
 
-Both train on the synthetic facades (labels -> photo) for the same wall-clock budget
-(default 15 minutes each, one after the other, tracing included):
+Both train on the synthetic facades (labels -> photo; ``--dataset synthetic-streets`` for the
+street scenes) for the same wall-clock budget (default 15 minutes each, one after the other,
+tracing included):
 
 - ``fast-cpu``: ``p2plib.recipes.FAST_CPU`` (256x256, 32 base filters, 70x70 PatchGAN, batch
   1, Adam 2e-4 / 0.5 decaying over the second half of the time) with ``Pix2Pix.fit``;
@@ -16,6 +17,7 @@ The real photos' FCN-score is the "ground truth" row. The script prints the tabl
 the scores as JSON and a picture of labels | real | fast-cpu | paper-tutorial per pair.
 
     python benchmarks/fast_recipe.py                 # 2 x 15 minutes, plus data and segmenter
+    python benchmarks/fast_recipe.py --dataset synthetic-streets
     python benchmarks/fast_recipe.py --minutes 5
     python benchmarks/fast_recipe.py --quick         # smoke test: 64x64, seconds
 """
@@ -52,13 +54,14 @@ def train_fast(recipe: recipes.TrainingConfig, minutes: float, seed: int, data_d
     return {"generator": run.generator, "steps": run.steps, "seconds": run.seconds}
 
 
-def train_tutorial(image_size: int, minutes: float, seed: int, data_dir) -> dict:
+def train_tutorial(image_size: int, minutes: float, seed: int, data_dir,
+                   dataset: str = recipes.FACADES) -> dict:
     """The paper's networks, trained by the tutorial-style loop until ``minutes`` pass."""
     keras.utils.set_random_seed(seed)
     generator = training_step.tutorial_generator(image_size)
     discriminator = training_step.tutorial_discriminator(image_size)
     step, _ = training_step.tutorial_train_step(generator, discriminator)
-    pairs = datasets.load(recipes.FACADES, "train", image_size=image_size, seed=seed,
+    pairs = datasets.load(dataset, "train", image_size=image_size, seed=seed,
                           data_dir=data_dir).repeat()
     steps, started = 0, time.perf_counter()
     for source, target in pairs:
@@ -74,9 +77,9 @@ def train_tutorial(image_size: int, minutes: float, seed: int, data_dir) -> dict
 # --------------------------------------------------------------------------- scoring
 
 
-def test_inputs(image_size: int, count, data_dir) -> np.ndarray:
+def test_inputs(image_size: int, count, data_dir, dataset: str = recipes.FACADES) -> np.ndarray:
     """The test split's label maps at ``image_size``, in file-name order."""
-    pairs = datasets.load(recipes.FACADES, "test", image_size=image_size, batch_size=50,
+    pairs = datasets.load(dataset, "test", image_size=image_size, batch_size=50,
                           augment=False, shuffle=False, data_dir=data_dir)
     return np.concatenate([np.asarray(inputs) for inputs, _ in pairs])[:count]
 
@@ -134,20 +137,25 @@ def parse_arguments(argv=None):
     parser.add_argument("--quick", action="store_true",
                         help="smoke test: 64x64, tiny networks, seconds of training")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--dataset", default=recipes.FACADES,
+                        choices=(recipes.FACADES, recipes.STREETS),
+                        help="labels -> photo dataset (default %(default)s; the streets use "
+                        "recipes.FAST_CPU_STREETS)")
     for option, help_text in (("image-size", "training size"), ("base-filters", "base filters"),
                               ("n-layers", "PatchGAN depth"), ("batch-size", "batch size")):
         parser.add_argument(f"--{option}", type=int, default=None,
                             help=f"change the fast recipe's {help_text} (try your own recipe)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="JSON results (default docs/results/fast_recipe.json; "
-                        "with --quick, nothing is written unless given)")
+                        help="JSON results (default docs/results/fast_recipe.json, "
+                        "fast_recipe-streets.json for the streets; with --quick, nothing is "
+                        "written unless given)")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="datasets and the cached segmenter (default: the project's data/)")
     arguments = parser.parse_args(argv)
     if arguments.minutes is not None and not arguments.minutes > 0:
         parser.error(f"--minutes must be positive; got {arguments.minutes}")
     if arguments.out is None and not arguments.quick:
-        arguments.out = recipes.default_results_path()
+        arguments.out = recipes.default_results_path(arguments.dataset)
     return arguments
 
 
@@ -155,21 +163,24 @@ def main(argv=None) -> int:
     arguments = parse_arguments(argv)
     if arguments.quick:
         os.environ["P2P_QUICK"] = "1"  # a quick segmenter is cached as such, never as full
-    fast = (recipes.QUICK if arguments.quick else recipes.FAST_CPU).with_changes(**{
+    dataset = arguments.dataset
+    base = recipes.QUICK if arguments.quick else recipes.fast_recipe_for(dataset)
+    fast = base.with_changes(dataset=dataset, **{
         name: getattr(arguments, name) for name in ("image_size", "base_filters", "n_layers",
                                                     "batch_size")
         if getattr(arguments, name) is not None})
-    paper = recipes.PAPER.with_changes(image_size=fast.image_size) if arguments.quick \
-        else recipes.PAPER
+    paper = recipes.PAPER.with_changes(dataset=dataset)
+    if arguments.quick:
+        paper = paper.with_changes(image_size=fast.image_size)
     minutes = arguments.minutes or fast.minutes
     eval_size, count = paper.image_size, (16 if arguments.quick else None)
     data_dir = arguments.data_dir
     print(f"machine: {report.machine()}")
     started = time.perf_counter()
     for size in sorted({fast.image_size, eval_size}):
-        datasets.prepare(recipes.FACADES, size, data_dir)
-    segmenter = segmentation.load_or_train_segmenter(eval_size, data_dir)
-    test_data = ablations.load_test_split(eval_size, data_dir, count)
+        datasets.prepare(dataset, size, data_dir)
+    segmenter = segmentation.load_or_train_segmenter(eval_size, data_dir, dataset=dataset)
+    test_data = ablations.load_test_split(eval_size, data_dir, count, dataset)
     print(f"data and segmenter ready in {time.perf_counter() - started:.0f} s; training each "
           f"contender for {minutes:g} minutes")
 
@@ -177,11 +188,11 @@ def main(argv=None) -> int:
     contenders = {
         "fast-cpu": (fast, lambda: train_fast(fast, minutes, arguments.seed, data_dir)),
         "paper-tutorial": (paper, lambda: train_tutorial(paper.image_size, minutes,
-                                                         arguments.seed, data_dir)),
+                                                         arguments.seed, data_dir, dataset)),
     }
     for name, (recipe, train) in contenders.items():
         run = train()
-        inputs = test_inputs(recipe.image_size, count, data_dir)
+        inputs = test_inputs(recipe.image_size, count, data_dir, dataset)
         # Both contenders are tested the paper's way, each image on its own.
         outputs[name] = evaluation.translate_images(run["generator"], inputs,
                                                     seed=arguments.seed)
@@ -203,13 +214,14 @@ def main(argv=None) -> int:
 
     if arguments.out is not None:
         picture_path = arguments.out.with_suffix(".png")
-        labels = test_inputs(eval_size, 4, data_dir)
+        labels = test_inputs(eval_size, 4, data_dir, dataset)
         from PIL import Image
 
         arguments.out.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(comparison_picture(labels, targets, *outputs.values())).save(
             picture_path, optimize=True)
-        results = {"machine": report.machine(), "minutes": minutes,
+        results = {"machine": report.machine(), "minutes": minutes, "dataset": dataset,
+                   "recipe": fast.to_json(),
                    "evaluation_size": eval_size, "test_pairs": len(targets),
                    "command": "python benchmarks/fast_recipe.py" + "".join(
                        f" {a}" for a in (argv if argv is not None else sys.argv[1:])),

@@ -40,10 +40,15 @@ from p2plib.config import TrainingConfig
 from p2plib.errors import ArgumentError
 
 DATASET = "synthetic-facades"
-ABLATION_DATASETS = ("synthetic-facades", "synthetic-streets")
-"""The labels -> photo datasets with class masks that the tables can be measured on."""
+ABLATION_DATASETS = ("synthetic-facades", "synthetic-streets", "cityscapes")
+"""The labels -> photo datasets with class masks that the tables can be measured on (the
+real Cityscapes is downloaded on first use)."""
 SCORE_NAMES = (*metrics.SEGMENTATION_SCORE_NAMES, *metrics.METRIC_NAMES)
 """The columns of every table: the three FCN-score columns, then L1, PSNR and SSIM."""
+COLOUR_CLASS = "car"
+"""Street datasets also record how much the generated cars' colours vary
+(``metrics.class_colour_spread``): the appearance their labels do not decide."""
+COLOUR_SCORE_NAMES = ("car_colour_spread", "car_saturation")
 
 FULL = TrainingConfig(name="full", dataset=DATASET, image_size=128, base_filters=16,
                       epochs=10, steps_per_epoch=200, decay_epochs=0)
@@ -153,19 +158,32 @@ def at_scale(setting: TrainingConfig, scale: TrainingConfig, seed: int | None = 
 
 def load_test_split(image_size, data_dir=None, count: int | None = None,
                     dataset: str = DATASET):
-    """The test split's label maps, real photos and class masks, in file-name order.
+    """The held-out split's label maps, real photos and class masks, in file-name order
+    (the test split; Cityscapes' val split, as it has no test split).
 
     ``count`` keeps only the first ``count`` pairs (default: all).
     """
-    pairs = datasets.load(dataset, "test", image_size=image_size, batch_size=50,
+    split = datasets.held_out_split(dataset)
+    pairs = datasets.load(dataset, split, image_size=image_size, batch_size=50,
                           augment=False, shuffle=False, data_dir=data_dir)
     inputs, targets = (np.concatenate(parts) for parts in zip(*pairs, strict=True))
-    masks = datasets.load_masks("test", image_size, data_dir, dataset=dataset)
+    masks = datasets.load_masks(split, image_size, data_dir, dataset=dataset)
     return inputs[:count], targets[:count], masks[:count]
 
 
 def _rounded(scores: dict) -> dict:
-    return {name: round(float(scores[name]), 4) for name in SCORE_NAMES if name in scores}
+    return {name: round(float(scores[name]), 4) for name in (*SCORE_NAMES, *COLOUR_SCORE_NAMES)
+            if name in scores}
+
+
+def colour_scores(photos, masks, dataset: str) -> dict:
+    """``car_colour_spread`` and ``car_saturation`` of photos (``metrics.class_colour_spread``)
+    for datasets with a car class; empty for the others."""
+    classes = datasets.classes_of(dataset)
+    if COLOUR_CLASS not in classes:
+        return {}
+    spread = metrics.class_colour_spread(photos, masks, classes.index(COLOUR_CLASS))
+    return {"car_colour_spread": spread["spread"], "car_saturation": spread["saturation"]}
 
 
 def run_setting(setting: TrainingConfig, segmenter, test_data, data_dir=None,
@@ -184,6 +202,7 @@ def run_setting(setting: TrainingConfig, segmenter, test_data, data_dir=None,
     _, generated, _ = evaluation.translate_pairs(run.generator, (inputs, targets),
                                                  seed=setting.seed)
     scores = evaluation.score_outputs(generated, targets, masks, segmenter)
+    scores.update(colour_scores(generated, masks, setting.dataset))
     entry = {
         **setting.to_json(), "description": DESCRIPTIONS[setting.name],
         "paper_field": PAPER_FIELDS.get(setting.name, 70),
@@ -219,7 +238,7 @@ def summarise(entries: list[dict]) -> dict:
     summary = {}
     for name, runs in by_name.items():
         summary[name] = {}
-        for score in SCORE_NAMES:
+        for score in (*SCORE_NAMES, *COLOUR_SCORE_NAMES):
             values = [run["scores"][score] for run in runs if score in run["scores"]]
             if values:
                 spread = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
@@ -268,8 +287,9 @@ def run_all(scale: TrainingConfig, out=None, samples_dir=None, names=None, data_
                                                          scale.dataset)
     test_data = load_test_split(scale.image_size, data_dir, test_count, scale.dataset)
     results["test_pairs"] = len(test_data[0])
-    results["ground_truth"] = _rounded(segmentation.fcn_score(test_data[1], test_data[2],
-                                                              segmenter))
+    results["ground_truth"] = _rounded({
+        **segmentation.fcn_score(test_data[1], test_data[2], segmenter),
+        **colour_scores(test_data[1], test_data[2], scale.dataset)})
     if samples_dir is not None:
         report.save_image_row(test_data[0][:sample_count], Path(samples_dir) / "inputs.png")
         report.save_image_row(test_data[1][:sample_count], Path(samples_dir) / "targets.png")
@@ -303,8 +323,8 @@ def _scaling_note(image_size: int) -> str:
 
 
 def default_results_path(dataset: str = DATASET) -> Path:
-    """``docs/results/ablations.json`` (facades) or ``ablations-streets.json`` (streets) of
-    the repository checkout (or of the working folder)."""
+    """``docs/results/ablations.json`` (facades), ``ablations-streets.json`` (streets) or
+    ``ablations-cityscapes.json`` of the repository checkout (or of the working folder)."""
     name = "ablations.json" if dataset == DATASET else \
         f"ablations-{dataset.removeprefix('synthetic-')}.json"
     return (config.project_root() or Path.cwd()) / "docs" / "results" / name
@@ -339,15 +359,20 @@ def table_rows(results: dict, table: str) -> list[tuple[str, dict]]:
 
 def markdown_table(results: dict, table: str, digits: int = 3) -> str:
     """One of the three tables as markdown: the six score columns (mean ± sd over the seeds
-    when there are several), the paper's three FCN-scores next to them."""
+    when there are several; street results add the cars' colour spread), the paper's three
+    FCN-scores next to them."""
+    rows = table_rows(results, table)
+    names = [*SCORE_NAMES, *(name for name in COLOUR_SCORE_NAMES[:1]
+                             if any(name in scores for _, scores in rows))]
     header = ["", "Per-pixel acc.", "Per-class acc.", "Class IoU", "L1", "PSNR (dB)", "SSIM",
+              *(["Car colour spread"] if len(names) > len(SCORE_NAMES) else []),
               "paper: pixel / class / IoU"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     paper = PAPER_SCORES[table] | {"Ground truth": PAPER_SCORES["losses"]["Ground truth"]}
     several = len(results.get("seeds") or [None]) > 1
-    for label, scores in table_rows(results, table):
+    for label, scores in rows:
         cells = []
-        for name in SCORE_NAMES:
+        for name in names:
             if name not in scores:
                 cells.append("")
                 continue

@@ -6,8 +6,9 @@ labels -> facade, inpainting, colourisation and edges -> photo. A task is a
 whose ``data`` is a folder of your own holding ``train/`` and ``test/`` (or ``val/``) folders
 of pairs in either layout that ``p2plib.data.load_paired`` reads. The model is trained by
 ``recipes.train`` and its held-out translations are scored by ``evaluation`` the paper's way
-(dropout on, each image normalised by its own statistics); tasks with class masks (the
-generated facades and streets) also get the FCN-score.
+(dropout on, each image normalised by its own statistics); labels -> photo tasks with class
+masks (the generated facades and streets, Cityscapes) also get the FCN-score, and their
+photo -> labels direction the accuracy and IoU of the label maps it draws.
 """
 
 from __future__ import annotations
@@ -91,35 +92,54 @@ def task_datasets(config: TrainingConfig, held_out: str = "test", data_dir=None)
     return recipes.split_pairs(config, "train", data_dir), held_out_pairs
 
 
+def translates_to_labels(config: TrainingConfig) -> bool:
+    """True for the photo -> labels direction of a dataset with masks (notebook 07): the
+    generator draws label maps, scored against the masks directly."""
+    return (config.dataset in MASKED_DATASETS and config.direction is not None
+            and config.direction != datasets.info(config.dataset).direction)
+
+
 def _check_segmenter_task(config: TrainingConfig, segmenter):
     if segmenter is not None and config.dataset not in MASKED_DATASETS:
         raise ArgumentError(
             f"the FCN-score needs the class masks of one of {MASKED_DATASETS}; "
             f"{config.dataset or config.data!r} has none. Pass segmenter=None for other tasks."
         )
+    if segmenter is not None and translates_to_labels(config):
+        raise ArgumentError(
+            f"direction={config.direction!r} translates {config.dataset}'s photos into label "
+            "maps, which are scored against the masks directly; pass segmenter=None (the "
+            "FCN-score scores generated photos)."
+        )
 
 
-def train_task(config: TrainingConfig, held_out: str = "test", segmenter=None,
+def train_task(config: TrainingConfig, held_out: str | None = None, segmenter=None,
                samples: int = 4, data_dir=None, verbose: int = 0) -> TaskResult:
     """Train Pix2Pix on a task (``task(...)``) and score it on its held-out pairs.
 
     Introduced in notebook 07. The generator is scored before and after training
-    (``evaluation.translate_pairs`` and ``score_outputs``); with the FCN-score
+    (``evaluation.translate_pairs`` and ``score_outputs``) on the ``held_out`` split (default:
+    the dataset's, ``datasets.held_out_split``; "test" for a folder). With the FCN-score
     ``segmenter`` (``segmentation.load_or_train_segmenter``, datasets with masks only) the
-    FCN-score of the generated and of the real held-out photos is added. ``config.seed``
-    fixes the weights, the dropout masks and the order and augmentation of the data.
+    FCN-score of the generated and of the real held-out photos is added; a photo -> labels
+    task of a dataset with masks (``translates_to_labels``) gets the accuracy and IoU of its
+    label maps instead. ``config.seed`` fixes the weights, the dropout masks and the order
+    and augmentation of the data.
     """
     _check_segmenter_task(config, segmenter)
     samples = checks.integer(samples, "samples", minimum=1, example=4)
+    if held_out is None:
+        held_out = datasets.held_out_split(config.dataset) if config.dataset else "test"
     train_pairs, held_out_pairs = task_datasets(config, held_out, data_dir)
+    palette = datasets.palette_of(config.dataset) if translates_to_labels(config) else None
     masks = (datasets.load_masks(held_out, config.image_size, data_dir, dataset=config.dataset)
-             if segmenter else None)
+             if segmenter is not None or palette is not None else None)
     model = training.build_model(config, steps_per_epoch=config.steps_per_epoch)
 
     def evaluate(generator):
         inputs, outputs, targets = evaluation.translate_pairs(generator, held_out_pairs,
                                                               seed=config.seed)
-        return evaluation.score_outputs(outputs, targets, masks, segmenter), (
+        return evaluation.score_outputs(outputs, targets, masks, segmenter, palette), (
             inputs, outputs, targets)
 
     before, _ = evaluate(model.generator)  # then trained in place
@@ -154,4 +174,4 @@ def results_table(results) -> str:
 
 
 __all__ = ["HELD_OUT_SPLITS", "MASKED_DATASETS", "TaskResult", "results_table",
-           "steps_per_log", "task", "task_datasets", "train_task"]
+           "steps_per_log", "task", "task_datasets", "train_task", "translates_to_labels"]

@@ -203,13 +203,19 @@ def _add_evaluate_parser(commands):
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--dataset", help="a named dataset")
     source.add_argument("--data", type=Path, help="a folder of pairs")
-    parser.add_argument("--split", default="test", help="split of --dataset (default test)")
+    parser.add_argument("--split", help="split of --dataset (default: test, or val where "
+                        "there is no test split)")
     parser.add_argument("--direction", choices=("AtoB", "BtoA"),
                         help="which half is the input (default as for train)")
     parser.add_argument("--fcn-score", action="store_true",
-                        help="synthetic-facades and -streets: add the paper's FCN-score "
-                        "(per-pixel and per-class accuracy, class IoU) from the segmenter "
-                        "cached in data/ (trained on first use)")
+                        help="labels -> photo on a dataset with class masks (synthetic-facades, "
+                        "synthetic-streets, cityscapes): add the paper's FCN-score (per-pixel "
+                        "and per-class accuracy, class IoU) from the segmenter cached in data/ "
+                        "(trained on first use)")
+    parser.add_argument("--label-scores", action="store_true",
+                        help="photo -> labels on a dataset with class masks: add the per-pixel "
+                        "and per-class accuracy and class IoU of the generated label maps, read "
+                        "back by the nearest palette colour, against the true masks")
     parser.set_defaults(handler=evaluate_command)
 
 
@@ -220,9 +226,11 @@ def _add_ablations_parser(commands):
         "ablations",
         help="train and score the paper's ablation settings (Tables 1-3 in miniature)",
         description="Train each of the paper's ablation settings (objectives, generators, "
-        "discriminator receptive fields) on synthetic facades at one scale and score it on "
-        "the held-out test pairs: FCN-score, L1, PSNR, SSIM. Writes the results JSON after "
-        "each setting and one PNG row of outputs per setting.",
+        "discriminator receptive fields) on a labels -> photo dataset with class masks at one "
+        "scale and score it on the held-out pairs: FCN-score, L1, PSNR, SSIM (and for street "
+        "scenes the spread of the cars' colours). Writes the results JSON after each setting "
+        "and one PNG row of outputs per setting. The real cityscapes is downloaded on first "
+        "use; its colour label maps are read back to classes by the nearest palette colour.",
     )
     parser.add_argument("--dataset", default=ablations.DATASET,
                         choices=list(ablations.ABLATION_DATASETS),
@@ -232,7 +240,8 @@ def _add_ablations_parser(commands):
                         "(default 1)")
     parser.add_argument("--out", type=Path, default=None,
                         help="the JSON to write (default: docs/results/ablations.json for the "
-                        "facades, ablations-streets.json for the streets)")
+                        "facades, ablations-streets.json for the streets, "
+                        "ablations-cityscapes.json for cityscapes)")
     parser.add_argument("--samples-dir", type=Path, default=None,
                         help="folder for the sample PNGs (default: ablation-samples/ next to "
                         "--out)")
@@ -501,24 +510,49 @@ def evaluate_command(args) -> int:
     if args.direction:
         options["direction"] = args.direction
     if args.dataset:
+        args.split = args.split or datasets.held_out_split(args.dataset)
         pairs = datasets.load(args.dataset, args.split, augment=False, shuffle=False, **options)
     else:
         options.setdefault("direction", "AtoB")
         pairs = data.load_paired(args.data, **options)
-    fcn = {}
-    if args.fcn_score:
-        if args.dataset not in datasets.MASKED_DATASETS:
-            names = " or ".join(datasets.MASKED_DATASETS)
-            raise CommandError(f"--fcn-score needs --dataset {names}, whose class masks the "
-                               "score compares with")
-        from p2plib import segmentation
-
-        size = (height, width)
-        fcn = {"segmenter": segmentation.load_or_train_segmenter(size, dataset=args.dataset),
-               "masks": datasets.load_masks(args.split, size, dataset=args.dataset)}
-    scores = evaluation.score_generator(generator, pairs, test_mode=args.test_mode, **fcn)
+    scores = evaluation.score_generator(generator, pairs, test_mode=args.test_mode,
+                                        **_mask_scorers(args, (height, width)))
     print(json.dumps(scores, indent=2))
     return 0
+
+
+def _mask_scorers(args, size) -> dict:
+    """``score_generator``'s masks and segmenter (--fcn-score) or palette (--label-scores)."""
+    from p2plib import applications, datasets
+
+    if args.fcn_score and args.label_scores:
+        raise CommandError("--fcn-score scores generated photos and --label-scores generated "
+                           "label maps; pass the one that fits the generator's direction.")
+    if not (args.fcn_score or args.label_scores):
+        return {}
+    flag = "--fcn-score" if args.fcn_score else "--label-scores"
+    if args.dataset not in datasets.MASKED_DATASETS:
+        names = ", ".join(datasets.MASKED_DATASETS)
+        raise CommandError(f"{flag} needs --dataset {names}, whose class masks the score "
+                           "compares with")
+    photo_to_labels = applications.translates_to_labels(
+        p2p_config.TrainingConfig(dataset=args.dataset, direction=args.direction))
+    if args.label_scores and not photo_to_labels:
+        labels_to_photo = datasets.info(args.dataset).direction
+        photo = "BtoA" if labels_to_photo == "AtoB" else "AtoB"
+        raise CommandError(f"--label-scores scores a photo -> labels generator: pass "
+                           f"--direction {photo} (the photos of {args.dataset} as input)")
+    if args.fcn_score and photo_to_labels:
+        raise CommandError(f"--fcn-score scores generated photos, but --direction "
+                           f"{args.direction} translates photos into labels; use "
+                           "--label-scores")
+    masks = datasets.load_masks(args.split, size, dataset=args.dataset)
+    if args.label_scores:
+        return {"masks": masks, "palette": datasets.palette_of(args.dataset)}
+    from p2plib import segmentation
+
+    return {"masks": masks,
+            "segmenter": segmentation.load_or_train_segmenter(size, dataset=args.dataset)}
 
 
 # --------------------------------------------------------------------------- ablations

@@ -2,7 +2,8 @@
 
 ``translate_pairs`` runs the generator on a held-out split by the test-time policy
 (``p2plib.testtime``), ``score_outputs`` scores translations against their targets (mean L1,
-PSNR and SSIM, and with the true class masks and a segmenter the FCN-score), and
+PSNR and SSIM; with the true class masks, the FCN-score of generated photos or the accuracy
+and IoU of generated label maps), and
 ``score_generator`` does both. The ablations, the applications, the fast-recipe benchmark and
 ``python -m p2plib evaluate`` all score with these.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from p2plib import metrics, segmentation, testtime
+from p2plib import datasets, metrics, segmentation, testtime
 from p2plib.errors import ArgumentError
 
 
@@ -64,29 +65,49 @@ def translate_pairs(generator, pairs, test_mode: str = "paper", seed: int | None
     return inputs, translate_images(generator, inputs, test_mode, seed, batch_size), targets
 
 
-def score_outputs(outputs, targets, masks=None, segmenter=None) -> dict:
+def score_outputs(outputs, targets, masks=None, segmenter=None, palette=None) -> dict:
     """Mean ``l1`` (on [-1, 1]), ``psnr`` (dB), ``ssim`` of ``outputs`` against ``targets``.
 
-    With the targets' class ``masks`` (uint8 [N, H, W], same order) and a ``segmenter``
-    (``segmentation.load_or_train_segmenter``), the outputs' FCN-score is added:
-    ``pixel_accuracy``, ``class_accuracy``, ``class_iou``. Scoring the real photos as
-    outputs gives the FCN-score's "ground truth" row.
+    With the true class ``masks`` (uint8 [N, H, W], same order), two more scores, the paper's
+    three columns ``pixel_accuracy``, ``class_accuracy``, ``class_iou``:
+
+    - labels -> photo, with a ``segmenter`` (``segmentation.load_or_train_segmenter``): the
+      FCN-score of the generated photos (scoring the real photos gives the "ground truth"
+      row);
+    - photo -> labels, with the dataset's ``palette`` (``datasets.palette_of``): the
+      generated label maps read back to classes by the nearest palette colour and compared
+      with the masks directly, as the paper scores Cityscapes photo -> labels.
     """
-    if (masks is None) != (segmenter is None):
-        raise ArgumentError("the FCN-score needs both masks= (the true class masks of the "
-                            "targets, in order) and segmenter=; pass both or neither.")
+    if masks is not None and (segmenter is None) == (palette is None):
+        raise ArgumentError("masks= need segmenter= (labels -> photo: the FCN-score) or "
+                            "palette= (photo -> labels: the label maps themselves), one of them.")
+    if masks is None and (segmenter is not None or palette is not None):
+        raise ArgumentError("segmenter= and palette= score against the true class masks; "
+                            "pass masks= too.")
     outputs = tf.convert_to_tensor(outputs, tf.float32)
     targets = tf.convert_to_tensor(targets, tf.float32)
     per_image = metrics.image_metrics(outputs, targets)
     scores = {name: float(tf.reduce_mean(values)) for name, values in per_image.items()}
     if segmenter is not None:
         scores.update(segmentation.fcn_score(outputs, masks, segmenter))
+    if palette is not None:
+        scores.update(label_map_scores(outputs, masks, palette))
     return scores
 
 
+def label_map_scores(label_maps, masks, palette) -> dict:
+    """Per-pixel accuracy, per-class accuracy and class IoU of label maps drawn in
+    ``palette`` (float [N, H, W, 3] in [-1, 1], e.g. a photo -> labels generator's outputs)
+    against the true class ``masks``. Introduced in notebook 07."""
+    pixels = np.clip((np.asarray(label_maps, np.float32) + 1.0) * 127.5, 0, 255)
+    predicted = datasets.nearest_class_ids(np.round(pixels), palette)
+    return metrics.segmentation_scores(predicted, np.asarray(masks), len(palette))
+
+
 def score_generator(generator, pairs, masks=None, segmenter=None, test_mode: str = "paper",
-                    seed: int | None = 0) -> dict:
+                    seed: int | None = 0, palette=None) -> dict:
     """``score_outputs`` of the generator's translations of held-out ``pairs``, plus
     ``count``. Introduced in notebook 06; see ``translate_pairs`` for the arguments."""
     _, outputs, targets = translate_pairs(generator, pairs, test_mode, seed)
-    return {**score_outputs(outputs, targets, masks, segmenter), "count": len(outputs)}
+    return {**score_outputs(outputs, targets, masks, segmenter, palette),
+            "count": len(outputs)}

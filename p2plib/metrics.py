@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from p2plib.datasets.palettes import VOID_ID
 from p2plib.errors import ArgumentError
 
 METRIC_NAMES = ("l1", "psnr", "ssim")
@@ -70,12 +71,13 @@ SEGMENTATION_SCORE_NAMES = ("pixel_accuracy", "class_accuracy", "class_iou")
 """The three columns of the paper's FCN-score tables."""
 
 
-def _check_masks(masks, num_classes: int, what: str) -> np.ndarray:
+def _check_masks(masks, num_classes: int, what: str, void_allowed: bool = False) -> np.ndarray:
     masks = np.asarray(masks)
     if not np.issubdtype(masks.dtype, np.integer):
         raise ArgumentError(f"{what} must hold integer class ids, got dtype {masks.dtype}")
-    if masks.size and (masks.min() < 0 or masks.max() >= num_classes):
-        bad = masks.min() if masks.min() < 0 else masks.max()
+    ids = masks[masks != VOID_ID] if void_allowed else masks
+    if ids.size and (ids.min() < 0 or ids.max() >= num_classes):
+        bad = ids.min() if ids.min() < 0 else ids.max()
         raise ArgumentError(
             f"{what} hold the class id {bad}, outside 0..{num_classes - 1}; pass the right "
             "num_classes (e.g. len(datasets.FACADE_CLASSES))."
@@ -84,14 +86,20 @@ def _check_masks(masks, num_classes: int, what: str) -> np.ndarray:
 
 
 def confusion_matrix(predicted_masks, true_masks, num_classes: int) -> np.ndarray:
-    """Pixel counts ``[num_classes, num_classes]``: row = true class, column = predicted."""
-    predicted = _check_masks(predicted_masks, num_classes, "predicted masks")
-    true = _check_masks(true_masks, num_classes, "true masks")
+    """Pixel counts ``[num_classes, num_classes]``: row = true class, column = predicted.
+
+    True pixels of ``VOID_ID`` (255: no scored class, as in Cityscapes) are left out.
+    """
+    true = _check_masks(true_masks, num_classes, "true masks", void_allowed=True)
+    predicted = np.asarray(predicted_masks)
     if predicted.shape != true.shape:
         raise ArgumentError(
             f"predicted masks have shape {predicted.shape} but true masks {true.shape}; "
             "they must label the same pixels."
         )
+    scored = true != VOID_ID
+    true, predicted = true[scored], predicted[scored]
+    predicted = _check_masks(predicted, num_classes, "predicted masks")
     pairs = true.astype(np.int64).ravel() * num_classes + predicted.astype(np.int64).ravel()
     return np.bincount(pairs, minlength=num_classes**2).reshape(num_classes, num_classes)
 
@@ -134,3 +142,40 @@ def segmentation_scores(predicted_masks, true_masks, num_classes: int) -> dict:
     nor predicted are left out of the IoU (a class predicted but absent counts with IoU 0).
     """
     return scores_from_confusion(confusion_matrix(predicted_masks, true_masks, num_classes))
+
+
+# ---------------------------------------------------------------------------- colour spread
+
+
+def class_colour_spread(images, masks, class_id: int, min_pixels: int = 20) -> dict:
+    """How much the colour of one class varies between its instances, on a [0, 1] scale.
+
+    Each connected region of ``class_id`` in ``masks`` (uint8 [N, H, W]) of at least
+    ``min_pixels`` pixels is an instance (cars that touch count as one); its colour is the
+    mean RGB of ``images`` ([-1, 1] floats, same order) over it. Returns ``spread`` (the
+    standard deviation of the instances' colours, averaged over R, G and B), ``saturation``
+    (the mean HSV saturation of those colours) and ``instances``. An L1 regressor that
+    cannot tell a car's colour from its labels paints every car the average, grey: its
+    spread and saturation fall far below the real photos'. Introduced in notebook 06.
+    """
+    from scipy import ndimage
+
+    images = _unit_range(images).numpy()
+    masks = np.asarray(masks)
+    if images.shape[:3] != masks.shape:
+        raise ArgumentError(f"images {images.shape[:3]} and masks {masks.shape} must cover "
+                            "the same pixels, in the same order.")
+    colours = []
+    for image, mask in zip(images, masks, strict=True):
+        regions, count = ndimage.label(mask == class_id)
+        for region in range(1, count + 1):
+            inside = regions == region
+            if inside.sum() >= min_pixels:
+                colours.append(image[inside].mean(axis=0))
+    if len(colours) < 2:
+        return {"spread": float("nan"), "saturation": float("nan"), "instances": len(colours)}
+    colours = np.stack(colours)
+    brightest, darkest = colours.max(axis=1), colours.min(axis=1)
+    saturation = np.where(brightest > 0, (brightest - darkest) / np.maximum(brightest, 1e-6), 0)
+    return {"spread": float(colours.std(axis=0).mean()), "saturation": float(saturation.mean()),
+            "instances": len(colours)}

@@ -31,6 +31,7 @@ import tensorflow as tf
 from keras import layers
 
 from p2plib import checks, metrics
+from p2plib.datasets.palettes import VOID_ID
 from p2plib.errors import ArgumentError
 
 DATASET = "synthetic-facades"
@@ -111,7 +112,8 @@ def facade_photos_and_masks(split: str = "train", image_size=None, data_dir=None
 
 def photos_and_masks(split: str = "train", image_size=None, data_dir=None,
                      dataset: str = DATASET):
-    """The real photos (B halves) of a split of a dataset with masks, and its class masks.
+    """The real photos of a split of a dataset with masks (the targets of its labels -> photo
+    direction), and its class masks.
 
     Returns ``(photos float32 [N, H, W, 3] in [-1, 1], masks uint8 [N, H, W])``, both in the
     sorted file-name order of the split (``datasets.load_masks``' order), generating the
@@ -122,8 +124,8 @@ def photos_and_masks(split: str = "train", image_size=None, data_dir=None,
     image_size = _image_size_or_default(image_size)
     folder = datasets.path(dataset, split, image_size, data_dir)
     masks = datasets.load_masks(split, image_size, data_dir, dataset=dataset)
-    pairs = data.load_paired(folder, direction="AtoB", image_size=image_size, batch_size=64,
-                             check="header")
+    pairs = data.load_paired(folder, direction=datasets.info(dataset).direction,
+                             image_size=image_size, batch_size=64, check="header")
     photos = np.concatenate([target.numpy() for _, target in pairs])
     if len(photos) != len(masks) or photos.shape[1:3] != masks.shape[1:3]:
         raise ArgumentError(
@@ -142,14 +144,20 @@ def _image_size_or_default(image_size):
 
 
 def _training_batches(photos, masks, batch_size: int, seed: int):
-    """Shuffled batches with random left-right mirroring of photo and mask together."""
-    dataset = tf.data.Dataset.from_tensor_slices((photos, masks.astype(np.int32)))
+    """Shuffled batches with random left-right mirroring of photo and mask together.
+
+    Each batch is ``(photos, class ids, pixel weights)``: void pixels (``VOID_ID``, e.g.
+    Cityscapes' unlabelled ones) weigh 0, so the segmenter is not taught a class for them.
+    """
+    scored = masks != VOID_ID
+    dataset = tf.data.Dataset.from_tensor_slices(
+        (photos, np.where(scored, masks, 0).astype(np.int32), scored.astype(np.float32)))
     dataset = dataset.shuffle(len(photos), seed=seed, reshuffle_each_iteration=True)
 
-    def mirror(photo, mask):
+    def mirror(photo, mask, weight):
         flip = tf.random.uniform((), seed=None) < 0.5
-        return (tf.where(flip, tf.reverse(photo, [1]), photo),
-                tf.where(flip, tf.reverse(mask, [1]), mask))
+        return tuple(tf.where(flip, tf.reverse(part, [1]), part)
+                     for part in (photo, mask, weight))
 
     return dataset.map(mirror).batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
@@ -328,7 +336,7 @@ def _expected_record(image_size, dataset: str = DATASET) -> dict:
     from p2plib import datasets
 
     record = {"segmenter_version": SEGMENTER_VERSION,
-              "dataset_version": datasets.generator_version(dataset),
+              "dataset_version": datasets.mask_version(dataset),
               "image_size": list(_height_width(image_size)),
               "input_size": list(segmenter_input_size(image_size)),
               "num_classes": _num_classes(dataset)}

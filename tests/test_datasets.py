@@ -284,3 +284,18 @@ def test_bad_image_size(size, tmp_path):
 def test_generated_datasets_are_not_downloaded(tmp_path):
     with pytest.raises(datasets.DatasetError, match=r"not downloaded; use prepare"):
         datasets.download("photos-edges", data_dir=tmp_path)
+
+
+def test_nearest_palette_colours_give_class_ids_and_void_colours_give_void():
+    palette = np.array([(0, 0, 142), (128, 64, 128)], np.uint8)
+    image = np.array([[(2, 1, 140), (120, 70, 130), (3, 3, 3)]], np.uint8)
+    np.testing.assert_array_equal(datasets.nearest_class_ids(image, palette), [[0, 1, 0]])
+    with_void = datasets.nearest_class_ids(image, palette, void_colours=[(0, 0, 0)])
+    np.testing.assert_array_equal(with_void, [[0, 1, datasets.VOID_ID]])
+    batch = datasets.nearest_class_ids(np.stack([image, image[:, ::-1]]), palette)
+    assert batch.shape == (2, 1, 3)
+    np.testing.assert_array_equal(batch[1], [[0, 1, 0]])
+    drawn = datasets.colour_class_ids(with_void, palette)
+    np.testing.assert_array_equal(drawn, [[palette[0], palette[1], (0, 0, 0)]])
+    with pytest.raises(ValueError, match=r"\[\.\.\., H, W, 3\] RGB; got shape \(4, 4\)"):
+        datasets.nearest_class_ids(np.zeros((4, 4)), palette)

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import QuietHandler, make_archive
 from p2plib import datasets
 
 RED, BLUE = (220, 20, 20), (20, 20, 220)
@@ -30,57 +31,9 @@ def jpeg_pair(seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def make_archive(path: Path, members) -> bytes:
-    """Write a .tar.gz of ``members`` [(name, bytes) or TarInfo] and return its bytes."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
-        for member in members:
-            if isinstance(member, tarfile.TarInfo):
-                tar.addfile(member)
-            else:
-                name, payload = member
-                info = tarfile.TarInfo(name)
-                info.size = len(payload)
-                tar.addfile(info, io.BytesIO(payload))
-    path.write_bytes(buffer.getvalue())
-    return buffer.getvalue()
-
-
 def real_layout(name: str, splits=("train", "val", "test"), per_split=3):
     return [(f"{name}/{split}/{i + 1}.jpg", jpeg_pair(100 * k + i))
             for k, split in enumerate(splits) for i in range(per_split)]
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves files; a request for ``*.cut.tar.gz``'s twin drops the connection halfway."""
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):
-        cut = Path(self.directory) / (self.path.lstrip("/") + ".cut")
-        if not cut.is_file():
-            return super().do_GET()
-        payload = cut.read_bytes()
-        self.send_response(200)
-        self.send_header("Content-Length", str(2 * len(payload)))  # promises twice as much
-        self.end_headers()
-        self.wfile.write(payload)
-        self.close_connection = True
-
-
-@pytest.fixture
-def server(tmp_path):
-    """A real HTTP server on 127.0.0.1 serving ``tmp_path/site``; yields (folder, url)."""
-    site = tmp_path / "site"
-    site.mkdir()
-    handler = functools.partial(QuietHandler, directory=str(site))
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield site, f"http://127.0.0.1:{httpd.server_address[1]}/datasets"
-    httpd.shutdown()
-    httpd.server_close()
 
 
 def test_good_archive_downloads_extracts_and_loads(server, tmp_path):

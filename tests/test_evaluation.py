@@ -68,5 +68,7 @@ def test_bad_pairs_and_modes_are_refused_by_name():
     empty = tf.data.Dataset.from_tensor_slices((ramp_images(), ramp_images())).take(0)
     with pytest.raises(ValueError, match="empty"):
         evaluation.score_generator(generator, empty)
-    with pytest.raises(ValueError, match="both masks="):
+    with pytest.raises(ValueError, match="masks= need segmenter=.*or palette="):
         evaluation.score_outputs(ramp_images(), ramp_images(), masks=np.zeros((3, 16, 16)))
+    with pytest.raises(ValueError, match="pass masks= too"):
+        evaluation.score_outputs(ramp_images(), ramp_images(), palette=np.zeros((2, 3)))

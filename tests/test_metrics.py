@@ -89,3 +89,34 @@ def test_segmentation_scores_refuse_bad_masks():
 
 
 # ---------------------------------------------------------------------------- the segmenter
+
+
+def test_void_pixels_are_left_out_of_the_confusion_matrix():
+    true = np.array([[0, 1, 255, 255]], np.uint8)
+    predicted = np.array([[0, 0, 1, 0]], np.uint8)
+    np.testing.assert_array_equal(metrics.confusion_matrix(predicted, true, 2), [[1, 0], [1, 0]])
+    scores = metrics.segmentation_scores(predicted, true, 2)
+    assert scores["pixel_accuracy"] == 0.5  # two scored pixels, one right
+    with pytest.raises(ValueError, match="predicted masks hold the class id 255"):
+        metrics.confusion_matrix(np.array([[255, 0]], np.uint8), np.array([[0, 0]], np.uint8), 2)
+
+
+def test_colour_spread_tells_varied_cars_from_cars_painted_one_average_colour():
+    rng = np.random.default_rng(0)
+    masks = np.zeros((6, 24, 24), np.uint8)
+    masks[:, 4:10, 3:11] = 1  # two cars an image, apart
+    masks[:, 14:20, 12:22] = 1
+    images = np.full((6, 24, 24, 3), -0.2, np.float32)
+    for index in range(6):
+        for rows, cols in ((slice(4, 10), slice(3, 11)), (slice(14, 20), slice(12, 22))):
+            images[index, rows, cols] = rng.uniform(-1, 1, 3)
+    varied = metrics.class_colour_spread(images, masks, 1)
+    assert varied["instances"] == 12
+    average = images.copy()
+    average[masks == 1] = images[masks == 1].mean(axis=0)
+    painted = metrics.class_colour_spread(average, masks, 1)
+    assert varied["spread"] > 0.15 and painted["spread"] < 1e-6
+    assert painted["saturation"] < varied["saturation"]
+    assert np.isnan(metrics.class_colour_spread(images, masks, 2)["spread"])  # no such class
+    with pytest.raises(ValueError, match="same pixels"):
+        metrics.class_colour_spread(images, masks[:, :12], 1)

@@ -35,18 +35,28 @@ from .facades import (
     rgb_to_labels,
     sample_facade_layout,
 )
+from .palettes import (
+    CITYSCAPES_CLASSES,
+    CITYSCAPES_PALETTE,
+    CITYSCAPES_VOID_COLOURS,
+    VOID_ID,
+    colour_class_ids,
+    nearest_class_ids,
+)
 from .photos import HOLE_COLOUR, PHOTO_SPLITS, PHOTO_TASKS, load_photo
-from .storage import DatasetError, is_complete, size_tag
+from .storage import DatasetError, build_atomically, is_complete, save_png, size_tag
 from .streets import STREET_CLASSES, STREET_PALETTE, render_street
 
 __all__ = [
-    "BASE_URL_ENV", "DEFAULT_BASE_URL", "DatasetError", "DatasetInfo", "DownloadError",
-    "FACADE_CLASSES", "FACADE_PALETTE", "HOLE_COLOUR", "MASKED_DATASETS", "PHOTO_SPLITS",
-    "PHOTO_TASKS", "STREET_CLASSES", "STREET_PALETTE", "UnsafeArchiveError", "archive_url",
-    "classes_of", "dataset_dir", "download", "facade_mask", "generator_version", "info",
-    "labels_to_rgb", "load", "load_masks", "load_photo", "names", "path", "prepare",
-    "render_facade", "render_facade_photo", "render_street", "resolve_base_url", "rgb_to_labels",
-    "sample_facade_layout",
+    "BASE_URL_ENV", "CITYSCAPES_CLASSES", "CITYSCAPES_PALETTE", "CITYSCAPES_VOID_COLOURS",
+    "DEFAULT_BASE_URL", "DatasetError", "DatasetInfo", "DownloadError", "FACADE_CLASSES",
+    "FACADE_PALETTE", "HOLE_COLOUR", "MASKED_DATASETS", "PHOTO_SPLITS", "PHOTO_TASKS",
+    "STREET_CLASSES", "STREET_PALETTE", "UnsafeArchiveError", "VOID_ID", "archive_url",
+    "classes_of", "colour_class_ids", "dataset_dir", "download", "facade_mask",
+    "generator_version", "held_out_split", "info", "labels_to_rgb", "load", "load_masks",
+    "load_photo", "mask_version", "names", "nearest_class_ids", "palette_of", "path",
+    "prepare", "render_facade", "render_facade_photo", "render_street", "resolve_base_url",
+    "rgb_to_labels", "sample_facade_layout",
 ]
 
 
@@ -149,7 +159,8 @@ _DOWNLOADS = [
         size="about 30 MB archive"),
     _download_info(
         name="cityscapes",
-        description="Cityscapes street scenes and their colour-coded semantic labels.",
+        description="Cityscapes street scenes and their colour-coded semantic labels; "
+        "load_masks reads the colours back to the 19 scored classes (void: 255).",
         source="Cityscapes dataset (Cordts et al., 2016), as packed by the pix2pix authors",
         licence=("the Cityscapes terms of use (non-commercial purposes only); cite Cordts et al. "
                  "2016"),
@@ -337,19 +348,41 @@ def load(name: str, split: str = "train", image_size=None, direction: str | None
     )
 
 
-MASKED_DATASETS = ("synthetic-facades", "synthetic-streets")
-"""The generated datasets that keep the class mask of every pair (the FCN-score needs it)."""
+MASKED_DATASETS = ("synthetic-facades", "synthetic-streets", "cityscapes")
+"""The datasets whose class masks are known, which the FCN-score needs: the generated ones
+keep the mask of every pair; Cityscapes' colour label maps are read back to classes by the
+nearest palette colour (``load_masks``)."""
+
+LABEL_MAPPING_VERSION = 1
+"""Bump when the colour -> class mapping of downloaded label maps changes: cached masks are
+then recomputed."""
 
 
 def classes_of(name: str) -> tuple[str, ...]:
     """The class names of a dataset with masks (``MASKED_DATASETS``); index = class id."""
-    if name == _SYNTHETIC.name:
-        return FACADE_CLASSES
-    if name == _STREETS.name:
-        return STREET_CLASSES
-    info(name)  # an unknown name gets the list of names
-    raise DatasetError(f"dataset {name!r} keeps no class masks; choose one of "
-                       f"{list(MASKED_DATASETS)}")
+    return tuple(_label_scheme(name)[0])
+
+
+def palette_of(name: str) -> np.ndarray:
+    """The label colours (uint8 [K, 3]) of a dataset with masks; index = class id."""
+    return _label_scheme(name)[1]
+
+
+def _label_scheme(name: str):
+    schemes = {_SYNTHETIC.name: (FACADE_CLASSES, FACADE_PALETTE, None),
+               _STREETS.name: (STREET_CLASSES, STREET_PALETTE, None),
+               "cityscapes": (CITYSCAPES_CLASSES, CITYSCAPES_PALETTE, CITYSCAPES_VOID_COLOURS)}
+    if name not in schemes:
+        info(name)  # an unknown name gets the list of names
+        raise DatasetError(f"dataset {name!r} keeps no class masks; choose one of "
+                           f"{list(MASKED_DATASETS)}")
+    return schemes[name]
+
+
+def held_out_split(name: str) -> str:
+    """The split that scores a model: ``"test"``, or ``"val"`` where there is no test split
+    (Cityscapes, maps, the edges datasets)."""
+    return "test" if "test" in info(name).splits else "val"
 
 
 def _generator_module(name: str):
@@ -367,20 +400,86 @@ def generator_version(name: str) -> int:
     return _generator_module(name).GENERATOR_VERSION
 
 
+def mask_version(name: str) -> int:
+    """The version of a masked dataset's masks: its generator's, or for a downloaded one
+    the colour -> class mapping's (``LABEL_MAPPING_VERSION``)."""
+    classes_of(name)
+    return LABEL_MAPPING_VERSION if info(name).kind == "download" else generator_version(name)
+
+
 def load_masks(split: str = "train", image_size=None, data_dir=None,
                dataset: str = "synthetic-facades") -> np.ndarray:
-    """The class masks of a split of a generated dataset with masks, uint8 [N, H, W], in
-    file-name order: ``dataset`` is "synthetic-facades" (the default) or "synthetic-streets".
+    """The class masks of a split of a dataset with masks, uint8 [N, H, W], in file-name
+    order: ``dataset`` is one of ``MASKED_DATASETS`` (default: the synthetic facades).
 
-    Mask ``i`` belongs to the ``i``-th image of ``path(dataset, split)`` sorted by name,
-    i.e. the order of ``load(..., shuffle=False, augment=False)``.
+    Mask ``i`` belongs to the ``i``-th pair of ``path(dataset, split)`` in the order
+    ``load(..., shuffle=False, augment=False)`` reads them. A downloaded dataset's masks are
+    read from its colour label maps (``nearest_class_ids``; void pixels are ``VOID_ID``),
+    cached beside it and resized (nearest neighbour) to ``image_size``.
     """
     from PIL import Image
 
     classes_of(dataset)  # refuses datasets without masks
     _check_split(dataset, split)
+    if info(dataset).kind == "download":
+        return _downloaded_masks(dataset, split, image_size, data_dir)
     folder = prepare(dataset, image_size, data_dir) / f"{split}_masks"
     files = sorted(folder.glob("*.png"))
     if not files:
         raise DatasetError(f"no masks in {folder}; delete {folder.parent} to regenerate it")
     return np.stack([np.asarray(Image.open(file)) for file in files])
+
+
+def _downloaded_masks(name: str, split: str, image_size, data_dir) -> np.ndarray:
+    from PIL import Image
+
+    pairs_folder = path(name, split, data_dir=data_dir)
+    cache = pairs_folder.parent / f"{split}_masks"
+    if not is_complete(cache, LABEL_MAPPING_VERSION):
+        build_atomically(cache, lambda folder: _write_label_masks(name, pairs_folder, folder),
+                         LABEL_MAPPING_VERSION)
+    height, width = _default_size_pair(image_size)
+    masks = []
+    for file in sorted(cache.glob("*.png")):
+        mask = Image.open(file)
+        if mask.size != (width, height):
+            mask = mask.resize((width, height), Image.NEAREST)
+        masks.append(np.asarray(mask))
+    return np.stack(masks)
+
+
+def _write_label_masks(name: str, pairs_folder: Path, folder: Path) -> dict:
+    """Class masks of every pair's label image, in the pairs' order, as NNNNNN.png."""
+    from PIL import Image
+
+    from p2plib import data
+
+    pairs = data.find_pairs(pairs_folder)
+    labels_are_b = info(name).direction == "BtoA"
+    _, palette, void_colours = _label_scheme(name)
+    for index, file in enumerate(pairs.a):
+        if pairs.layout == "side_by_side":
+            labels = _read_half(file, "right" if labels_are_b else "left")
+        else:
+            labels = Image.open(pairs.b[index] if labels_are_b else file).convert("RGB")
+        mask = nearest_class_ids(np.asarray(labels), palette, void_colours)
+        save_png(mask, folder / f"{index:06d}.png")
+    return {"name": name, "split": pairs_folder.name, "pairs": len(pairs),
+            "classes": list(classes_of(name)), "void_id": VOID_ID,
+            "source": "nearest palette colour of each label pixel"}
+
+
+def _read_half(file: Path, side: str):
+    from PIL import Image
+
+    with Image.open(file) as image:
+        image = image.convert("RGB")
+        half = image.width // 2
+        box = (0, 0, half, image.height) if side == "left" else (half, 0, 2 * half, image.height)
+        return image.crop(box)
+
+
+def _default_size_pair(image_size) -> tuple[int, int]:
+    from p2plib import checks
+
+    return checks.image_size(_default_image_size(image_size), "image_size")

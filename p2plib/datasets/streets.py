@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .palettes import nearest_class_ids
 from .storage import generate_masked, parse_image_size
 
 GENERATOR_VERSION = 1
@@ -898,9 +899,7 @@ def labels_to_rgb(mask: np.ndarray) -> np.ndarray:
 
 def rgb_to_labels(labels_rgb: np.ndarray) -> np.ndarray:
     """Class ids of a street label image, each pixel taking the nearest palette colour."""
-    pixels = labels_rgb.reshape(-1, 1, 3).astype(np.int32)
-    distances = ((pixels - STREET_PALETTE[None].astype(np.int32)) ** 2).sum(axis=-1)
-    return distances.argmin(axis=1).astype(np.uint8).reshape(labels_rgb.shape[:2])
+    return nearest_class_ids(labels_rgb, STREET_PALETTE)
 
 
 # ---------------------------------------------------------------- rendering
