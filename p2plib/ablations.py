@@ -357,6 +357,46 @@ def table_rows(results: dict, table: str) -> list[tuple[str, dict]]:
     return [*rows, ("Ground truth", truth)]
 
 
+def beyond_error_bars(results: dict, better: str, worse: str,
+                      score: str = "pixel_accuracy") -> bool:
+    """True when setting ``better``'s mean ``score`` exceeds ``worse``'s by more than the sum
+    of their standard deviations over the seeds (notebook 06)."""
+    summary = results.get("summary") or summarise(results["settings"])
+    high, low = summary[better][score], summary[worse][score]
+    return high["mean"] - low["mean"] > high["sd"] + low["sd"]
+
+
+PAPER_CLAIMS = {
+    "L1+cGAN beats L1 alone (per-pixel)": ("l1_cgan", "l1", "pixel_accuracy"),
+    "L1+cGAN beats L1 alone (class IoU)": ("l1_cgan", "l1", "class_iou"),
+    "cGAN alone is the worst U-Net objective": [("l1", "cgan"), ("l1_gan", "cgan"),
+                                                ("l1_cgan", "cgan")],
+    "the U-Net beats the encoder-decoder, L1": ("l1", "encoder_decoder_l1"),
+    "the U-Net beats the encoder-decoder, L1+cGAN": ("l1_cgan", "encoder_decoder_l1_cgan"),
+    "70x70 beats 1x1": ("l1_cgan", "pixelgan"),
+    "70x70 beats 286x286": ("l1_cgan", "patchgan_large"),
+    "L1+cGAN beats the unconditional L1+GAN": ("l1_cgan", "l1_gan"),
+    "L1+cGAN paints cars in more colours than L1 (the streets' design intent)":
+        ("l1_cgan", "l1", "car_colour_spread"),
+}
+"""The paper's claims as comparisons of settings: (better, worse[, score]) or a list of such
+pairs that must all hold; the score is per-pixel accuracy unless named."""
+
+
+def paper_claims(results: dict) -> dict[str, bool]:
+    """Which of ``PAPER_CLAIMS`` hold beyond the error bars in ``results`` (claims about a
+    score the results lack, e.g. the cars' colours on facades, are left out)."""
+    summary = results.get("summary") or summarise(results["settings"])
+    verdicts = {}
+    for claim, comparisons in PAPER_CLAIMS.items():
+        comparisons = comparisons if isinstance(comparisons, list) else [comparisons]
+        triples = [(*pair, "pixel_accuracy")[:3] for pair in comparisons]
+        if all(score in summary.get(better, {}) and score in summary.get(worse, {})
+               for better, worse, score in triples):
+            verdicts[claim] = all(beyond_error_bars(results, *triple) for triple in triples)
+    return verdicts
+
+
 def markdown_table(results: dict, table: str, digits: int = 3) -> str:
     """One of the three tables as markdown: the six score columns (mean ± sd over the seeds
     when there are several; street results add the cars' colour spread), the paper's three

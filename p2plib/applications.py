@@ -151,11 +151,17 @@ def train_task(config: TrainingConfig, held_out: str | None = None, segmenter=No
     if segmenter is not None:
         ground_truth = segmentation.fcn_score(targets, masks, segmenter)
     return TaskResult(
-        name=config.dataset or Path(config.data).name, config=config, model=run.model,
+        name=_task_name(config), config=config, model=run.model,
         before=before, after=after, history=run.history,
         samples=(inputs[:samples], outputs[:samples], targets[:samples]),
         train_seconds=run.seconds, copy_input=copy_input, ground_truth=ground_truth,
     )
+
+
+def _task_name(config: TrainingConfig) -> str:
+    """The dataset or folder name; ``"<dataset>:BtoA"`` for a photo -> labels task."""
+    name = config.dataset or Path(config.data).name
+    return f"{name}:{config.direction}" if translates_to_labels(config) else name
 
 
 def results_table(results) -> str:

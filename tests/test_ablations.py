@@ -255,3 +255,26 @@ def test_the_street_tables_run_with_two_seeds_and_show_error_bars(tmp_path):
     row = ablations.markdown_table(ablations.load_results(out), "generator").splitlines()[2]
     assert row.startswith("| U-Net (L1) |") and " ± " in row
     assert results["segmenter"]["dataset"] == "synthetic-streets"
+    # streets have cars: their colour spread is recorded for every run and the real renders
+    assert {"car_colour_spread", "car_saturation"} <= set(first)
+    assert results["ground_truth"]["car_colour_spread"] > 0
+    assert "Car colour spread" in ablations.markdown_table(results, "losses")
+
+
+def test_a_claim_holds_only_beyond_the_error_bars():
+    def runs(name, values, spread=None):
+        return [{"name": name, "seed": seed, "scores": {
+            "pixel_accuracy": value, **({"car_colour_spread": spread} if spread else {})}}
+            for seed, value in enumerate(values)]
+
+    settings = (runs("l1_cgan", [0.80, 0.84, 0.88], 0.08) + runs("l1", [0.60, 0.62, 0.64], 0.02)
+                + runs("pixelgan", [0.78, 0.82, 0.86]))  # means 0.84, 0.62 and 0.82; sd 0.04
+    results = {"settings": settings}
+    assert ablations.beyond_error_bars(results, "l1_cgan", "l1")  # 0.22 > 0.04 + 0.02
+    assert not ablations.beyond_error_bars(results, "l1_cgan", "pixelgan")  # 0.02 < 0.08
+    claims = ablations.paper_claims(results)
+    assert claims["L1+cGAN beats L1 alone (per-pixel)"] is True
+    assert claims["70x70 beats 1x1"] is False
+    assert claims["L1+cGAN paints cars in more colours than L1 (the streets' design intent)"]
+    assert "70x70 beats 286x286" not in claims  # no such run: no verdict
+    assert "L1+cGAN beats L1 alone (class IoU)" not in claims  # no such score
