@@ -44,3 +44,8 @@ class CheckpointError(P2PError):
 
 class CommandError(P2PError):
     """A problem with a command line's arguments or files: printed as one line, exit code 2."""
+
+
+class ExportError(P2PError):
+    """A model that cannot be exported as asked, or an export that cannot be written or run
+    (a float16 model, a missing ONNX package, a folder that cannot be written)."""

@@ -1,17 +1,22 @@
 """Saving, exporting and running a trained generator (introduced in notebook 08).
 
-Three artifacts of the same generator: the Keras file (``generator.save("g.keras")``,
+Four artifacts of the same generator: the Keras file (``generator.save("g.keras")``,
 loaded with ``load_generator`` or plain ``keras.models.load_model``), a TensorFlow
-SavedModel for TensorFlow Serving (``export_saved_model``: Keras 3's ``model.export``)
-and a TensorFlow Lite flat buffer for phones and small devices (``export_tflite``, run
-with ``run_tflite``). ``translate_folder`` applies a generator to a folder of images in
-batches with a progress bar. Files that are not models, and images whose size does not
-match the generator, get errors that say what to do.
+SavedModel for TensorFlow Serving (``export_saved_model``: Keras 3's ``model.export``),
+a TensorFlow Lite flat buffer for phones and small devices (``export_tflite``, run
+with ``run_tflite``) and an ONNX file for ONNX Runtime and other ONNX tools
+(``export_onnx``, run with ``run_onnx``). ``translate_folder`` applies a generator to a
+folder of images in batches with a progress bar. Files that are not models, and images
+whose size does not match the generator, get errors that say what to do.
 """
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import logging
 import os
+import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -21,7 +26,13 @@ import numpy as np
 import tensorflow as tf
 
 from p2plib import checks, testtime
-from p2plib.errors import ArgumentError, DataError, InputSizeError, ModelFileError  # noqa: F401
+from p2plib.errors import (  # noqa: F401 - callers catch them as export.ModelFileError etc.
+    ArgumentError,
+    DataError,
+    ExportError,
+    InputSizeError,
+    ModelFileError,
+)
 
 # ---------------------------------------------------------------------------- Keras file
 
@@ -58,18 +69,9 @@ def load_generator(path, image_size=None) -> keras.Model:
             f"{first_line}). The file is not a model, or it is damaged: save the generator "
             "again with generator.save(...), or use a run's generator.keras."
         ) from None
-    if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
-        raise ModelFileError(
-            f"{path} holds a model with inputs {[tuple(i.shape) for i in model.inputs]}; a "
-            "generator takes one batch of images [N, H, W, C] (is this the discriminator?)."
-        )
-    if len(model.outputs) != 1 or len(model.outputs[0].shape) != 4:
-        raise ModelFileError(
-            f"{path} is not an image-to-image model: it outputs "
-            f"{[tuple(o.shape) for o in model.outputs]}, not one batch of images "
-            "[N, H, W, C] (a classifier?). Give a Pix2Pix generator, e.g. a run's "
-            "generator.keras."
-        )
+    problem = _image_model_problem(model, str(path))
+    if problem:
+        raise ModelFileError(problem)
     if image_size is not None:
         height, width = checks.image_size(image_size)
         check_input_size(model, (height, width, input_shape(model)[2]), model_name=str(path),
@@ -77,8 +79,31 @@ def load_generator(path, image_size=None) -> keras.Model:
     return model
 
 
+def _image_model_problem(model, subject: str) -> str | None:
+    """Why ``model`` (called ``subject`` in the message) is not a generator, one batch of
+    images in and one out; None when it is one."""
+    try:
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError):
+        return (f"{subject} has no input of known shape (a subclassed model?); build the "
+                "generator with the functional API, e.g. p2plib.models.unet_generator.")
+    if len(inputs) != 1 or len(inputs[0].shape) != 4:
+        return (f"{subject} has inputs {[tuple(i.shape) for i in inputs]}; a "
+                "generator takes one batch of images [N, H, W, C] (is this the discriminator?).")
+    if len(outputs) != 1 or len(outputs[0].shape) != 4:
+        return (f"{subject} is not an image-to-image model: it outputs "
+                f"{[tuple(o.shape) for o in outputs]}, not one batch of images [N, H, W, C] "
+                "(a classifier?). Give a Pix2Pix generator, e.g. a run's generator.keras.")
+    return None
+
+
 def input_shape(model) -> tuple:
-    """``(height, width, channels)`` that a generator takes (None where any size goes)."""
+    """``(height, width, channels)`` that a generator takes (None where any size goes).
+
+    ``model``: a Keras model or an ONNX Runtime session (``onnx_session``).
+    """
+    if hasattr(model, "get_inputs"):  # an onnxruntime.InferenceSession: names for free sizes
+        return tuple(v if isinstance(v, int) else None for v in model.get_inputs()[0].shape[1:])
     return tuple(model.inputs[0].shape[1:])
 
 
@@ -90,9 +115,10 @@ def check_input_size(model, images, model_name: str | None = None,
                      images_name: str = "the images") -> None:
     """Raise ``InputSizeError`` unless ``images`` fit the generator's input.
 
-    ``images``: a batch, one image, or a ``(height, width, channels)`` tuple. The message
-    gives both sizes and the ways out: resize the images to the generator's size, or use a
-    generator trained at the images' size.
+    ``model``: a Keras model or an ONNX Runtime session. ``images``: a batch, one image, or
+    a ``(height, width, channels)`` tuple. The message gives both sizes and the ways out:
+    resize the images to the generator's size, or use a generator trained at the images'
+    size.
     """
     if isinstance(images, tuple) and all(isinstance(v, (int, type(None))) for v in images):
         shape = images
@@ -192,6 +218,181 @@ def run_tflite(interpreter_or_path, images) -> np.ndarray:
     interpreter.set_tensor(input_detail["index"], images)
     interpreter.invoke()
     return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+
+
+# ---------------------------------------------------------------------------- ONNX
+
+ONNX_INSTALL = "pip install tf2onnx onnx onnxruntime"
+
+
+def _import_or_explain(name: str, purpose: str, install: str):
+    """Import the package ``name``, or raise an ``ExportError`` naming the pip install."""
+    try:
+        return importlib.import_module(name)
+    except ImportError as error:
+        raise ExportError(f"{purpose} needs the {name} package, which cannot be imported "
+                          f"({error}): {install} (requirements.txt lists it).") from None
+
+
+def float32_copy(model) -> keras.Model:
+    """A copy of ``model`` that computes in float32, with the same weights (notebook 08).
+
+    For a generator built under the ``mixed_float16`` or ``float16`` policy (notebook 05),
+    which ``export_onnx`` refuses: float16 weights are widened to float32, so the copy
+    computes in full precision what the original computes in half.
+    """
+    from p2plib import models
+
+    with models.dtype_policy("float32"):
+        copy = model.__class__.from_config(_float32_config(model.get_config()))
+    copy.set_weights([np.asarray(weight, np.float32) for weight in model.get_weights()])
+    return copy
+
+
+def _float32_config(value):
+    """A model's config with every layer's dtype policy, and float16 inputs, made float32."""
+    if isinstance(value, list):
+        return [_float32_config(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    result = {}
+    for key, item in value.items():
+        policy = isinstance(item, dict) and item.get("class_name") == "DTypePolicy"
+        if key == "dtype" and (policy or item in ("float16", "bfloat16")):
+            result[key] = "float32"
+        else:
+            result[key] = _float32_config(item)
+    return result
+
+
+def _check_exportable(model) -> None:
+    """Raise ``ExportError`` unless ``model`` is a float32 generator that ONNX export takes."""
+    if not isinstance(model, keras.Model):
+        raise ExportError(f"export_onnx takes a Keras generator (a keras.Model or the path of "
+                          f"a .keras file); got {type(model).__name__}.")
+    problem = _image_model_problem(model, f"the model {model.name!r}")
+    if problem:
+        raise ExportError(f"cannot export to ONNX: {problem}")
+    from p2plib import precision
+
+    if precision.computes_in_float16(model):
+        raise ExportError(
+            f"cannot export the model {model.name!r} to ONNX: it computes in float16 (built "
+            "under the mixed_float16 or float16 policy, notebook 05) and the export takes "
+            "float32 models. Export a float32 copy with the same weights: "
+            "export.export_onnx(export.float32_copy(model), path).")
+
+
+def _temporary_beside(path: Path) -> Path:
+    """An empty file in ``path``'s folder to write the export to (the folder is created if
+    missing); ``ExportError`` when the folder cannot be written."""
+    if path.is_dir():
+        raise ArgumentError(f"{path} is a folder; give the ONNX file's name, e.g. "
+                            f"{path / 'generator.onnx'}.")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.onnx",
+                                        dir=path.parent)
+    except OSError as error:
+        raise ExportError(f"cannot write {path}: the folder {path.parent} cannot be written "
+                          f"({error.strerror or error}); choose a folder you can write to."
+                          ) from None
+    os.close(handle)
+    return Path(name)
+
+
+@contextlib.contextmanager
+def _converter_quiet():
+    """Keep the converter's chatter out of a notebook: tf2onnx's and TensorFlow's log lines
+    below errors, and the FutureWarning of Keras's NumPy-2 patch of tf2onnx (``np.object``)."""
+    loggers = [logging.getLogger("tf2onnx"), tf.get_logger()]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r".*np\.object", category=FutureWarning)
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for logger, level in zip(loggers, levels, strict=True):
+                logger.setLevel(level)
+
+
+def export_onnx(model, path, opset: int | None = None) -> Path:
+    """Write an ONNX file ``*.onnx`` of a generator, for ONNX Runtime; returns its path.
+
+    Introduced in notebook 08. ``model``: a Keras generator or the path of a ``.keras``
+    file. Keras 3's ``model.export(path, format="onnx")`` (which converts with tf2onnx) on
+    a float32 model, with a free batch size and the input named ``images``; ``opset`` picks
+    the ONNX opset (the converter's default otherwise). The file holds the generator in
+    inference mode (Keras's ``training=False``, ``testtime``'s ``"inference"``): the
+    paper's test mode (dropout on, each image's own batch statistics) is a way of calling
+    Keras's layers and is not exported. The file is written under a temporary name and
+    renamed, so a failure leaves no partial file. ``ExportError`` names what to do for a
+    float16 model (``float32_copy``), a model that is not a one-input image model, a
+    folder that cannot be written and missing converter packages.
+    """
+    path = Path(path)
+    if path.suffix != ".onnx":
+        raise ArgumentError(f"{path}: an ONNX file name must end in .onnx")
+    if isinstance(model, (str, Path)):
+        model = load_generator(model)
+    _check_exportable(model)
+    for package in ("onnx", "tf2onnx"):
+        _import_or_explain(package, "ONNX export", ONNX_INSTALL)
+    spec = tf.TensorSpec((None, *input_shape(model)), tf.float32, name="images")
+    temporary = _temporary_beside(path)
+    try:
+        with _converter_quiet():
+            model.export(str(temporary), format="onnx", verbose=False,
+                         input_signature=[spec], opset_version=opset)
+        os.replace(temporary, path)
+    except OSError as error:
+        raise ExportError(f"could not write {path} ({error.strerror or error}); free some "
+                          "space or choose another folder.") from None
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def onnx_session(path):
+    """An ONNX Runtime session for the ONNX file ``path`` (onnxruntime is imported here, so
+    the rest of p2plib works without it); ``ModelFileError`` if it is not an ONNX model."""
+    onnxruntime = _import_or_explain("onnxruntime", "running an ONNX file",
+                                     "pip install onnxruntime")
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such file; export one with export_onnx first.")
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # errors only: no notes about the graph's initialisers
+    providers = [name for name in ("CUDAExecutionProvider", "CPUExecutionProvider")
+                 if name in onnxruntime.get_available_providers()]
+    try:
+        return onnxruntime.InferenceSession(str(path), options, providers=providers)
+    except Exception as error:  # noqa: BLE001 - onnxruntime's own types: not a usable model
+        first_line = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ModelFileError(f"{path} is not an ONNX model that ONNX Runtime can run "
+                             f"({first_line}); export one with export_onnx.") from None
+
+
+def run_onnx(session_or_path, images) -> np.ndarray:
+    """Run an ONNX generator on a batch of images (float32 [N, H, W, C]); returns its output.
+
+    ``session_or_path``: an ``onnx_session`` or the path of an ``.onnx`` file. The file runs
+    the generator in inference mode (``testtime``'s ``"inference"``, Keras's
+    ``training=False``), not the paper's test mode. Images of another size than the
+    generator's raise ``InputSizeError``, as in ``check_input_size``.
+    """
+    session, name = session_or_path, None
+    if isinstance(session_or_path, (str, Path)):
+        session, name = onnx_session(session_or_path), str(session_or_path)
+    images = np.asarray(images, dtype=np.float32)
+    if images.ndim != 4:
+        raise InputSizeError(f"run_onnx takes a batch of images [N, H, W, C]; got an array of "
+                             f"shape {images.shape} (one image? pass images[None]).")
+    check_input_size(session, images, model_name=name)
+    (model_input,) = session.get_inputs()
+    return session.run(None, {model_input.name: images})[0]
 
 
 # ---------------------------------------------------------------------------- folders
