@@ -166,12 +166,19 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     A batch with a non-finite loss is never saved. ``.restored`` holds the
     ``CheckpointPosition`` restored at the start of the last ``fit``, or None. With
     ``resume=False`` existing checkpoints are ignored (and pruned as new ones are saved).
+
+    Under ``MultiWorkerMirroredStrategy`` every worker takes part in each save, but only the
+    chief writes to ``directory``; the others write to ``worker_directory`` (default: a new
+    temporary folder), and every worker restores from the chief's ``directory``, which they
+    must all reach.
     """
 
     def __init__(self, directory, save_every_steps: int | None = None, max_to_keep: int = 3,
-                 resume: bool | CheckpointPosition = True, data_order: str = "epoch"):
+                 resume: bool | CheckpointPosition = True, data_order: str = "epoch",
+                 worker_directory=None):
         super().__init__()
         self.directory = Path(directory)
+        self.worker_directory = None if worker_directory is None else Path(worker_directory)
         self.save_every_steps = checks.optional_integer(
             save_every_steps, "save_every_steps", minimum=1, example=500)
         self.max_to_keep = checks.integer(max_to_keep, "max_to_keep", minimum=1, example=3)
@@ -207,7 +214,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         if not model.distribute_strategy.extended.should_checkpoint:
             # A non-chief worker of MultiWorkerMirroredStrategy takes part in saving but
             # writes to a folder of its own; every worker restores from the chief's.
-            directory = Path(tempfile.mkdtemp(prefix="p2plib-worker-checkpoints-"))
+            directory = self.worker_directory or Path(
+                tempfile.mkdtemp(prefix="p2plib-worker-checkpoints-"))
         return tf.train.CheckpointManager(checkpoint, str(directory), self.max_to_keep)
 
     def _restore(self, path: str):

@@ -2,7 +2,10 @@
 
 ``train`` writes a run folder (``config.json``, the ``config.TrainingConfig`` of the run;
 ``checkpoints/``, ``samples/``, ``logs/`` for TensorBoard, and ``generator.keras`` at the end)
-and ``--resume`` continues an interrupted run from its last checkpoint. ``translate`` applies a
+and ``--resume`` continues an interrupted run from its last checkpoint. With ``--workers
+HOST:PORT,... --worker-index N`` (or ``TF_CONFIG`` set) it trains as one of several workers
+under ``MultiWorkerMirroredStrategy`` (``p2plib.cluster``): worker 0 writes the run folder, the
+others folders of their own under ``workers/``. ``translate`` applies a
 saved generator to an image or a folder of images; ``evaluate`` scores one on held-out pairs;
 ``ablations`` trains and scores the paper's ablation settings. The project's own errors
 (``errors.P2PError``) and system errors (``OSError``) end with a one-line message and exit
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from p2plib import config as p2p_config
 from p2plib import paper
+from p2plib.cluster import WAIT_SECONDS
 from p2plib.config import PAPER, QUICK
 from p2plib.errors import CommandError, ConfigError, P2PError
 from p2plib.testtime import TEST_MODES
@@ -27,6 +31,7 @@ EXIT_USAGE = 2
 RUN_CONFIG = "config.json"
 GENERATOR_FILE = "generator.keras"
 CHECKPOINTS = "checkpoints"
+WORKERS_FOLDER = "workers"  # the other workers' own folders, under the chief's --run-dir
 # Options of `train` that are fields of the TrainingConfig; --resume reads them back.
 RUN_OPTIONS = (
     "dataset", "data", "direction", "image_size", "base_filters", "generator", "n_layers",
@@ -162,7 +167,35 @@ def _add_train_parser(commands):
     parser.add_argument("--verbose", type=int, choices=(0, 1, 2), default=1,
                         help="Keras progress output: 1 a progress bar (default), 2 a line per "
                         "epoch, 0 silent")
+    workers = parser.add_argument_group(
+        "several workers",
+        "Train one model on several processes or machines (MultiWorkerMirroredStrategy): "
+        "start the same command on every worker with its own --worker-index, or set "
+        "TF_CONFIG instead. --batch-size is the global batch, split between the workers. "
+        "Worker 0 is the chief and writes --run-dir; the others write to "
+        f"--run-dir/{WORKERS_FOLDER}/worker-N and read the chief's checkpoints on --resume, so "
+        "--run-dir must be one folder that every worker reaches.")
+    workers.add_argument("--workers", type=_worker_addresses, metavar="HOST:PORT,...",
+                         help="every worker's address, in the same order on every worker")
+    workers.add_argument("--worker-index", type=_non_negative_int, metavar="N",
+                         help="this worker's place in --workers (0 is the chief)")
+    workers.add_argument("--worker-timeout", type=_positive_float, metavar="SECONDS",
+                         default=None,
+                         help="how long to wait for the other workers to join, and for any one "
+                         "exchange with them, before stopping with an error (default "
+                         f"{WAIT_SECONDS:g})")
     parser.set_defaults(handler=train_command)
+
+
+def _worker_addresses(text: str) -> list[str]:
+    """``--workers``: comma-separated ``HOST:PORT`` addresses."""
+    from p2plib import cluster
+    from p2plib.errors import ArgumentError
+
+    try:
+        return list(cluster.WorkerSetup.of_workers(text, 0).cluster["worker"])
+    except ArgumentError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _add_generator_options(parser):
@@ -370,17 +403,35 @@ def _as_option(sizes: str) -> str:
     return " or ".join(f"{h}x{w}" for h, w in pairs) if pairs else sizes
 
 
-def validation_pairs(config):
-    """The run's validation split, or None when a folder of pairs has no ``val/``."""
+def validation_pairs(config, replicas: int = 1):
+    """The run's validation split, or None when a folder of pairs has no ``val/``.
+
+    With several replicas the pairs come ``replicas`` to a batch, one for each (a pair left
+    over is dropped), since a replica without a pair would report an undefined loss.
+    """
+    import tensorflow as tf
+
     from p2plib import recipes
 
     if config.data is not None and not (Path(config.data) / "val").is_dir():
         return None
-    return recipes.split_pairs(config, "val")
+    pairs = recipes.split_pairs(config, "val")
+    if replicas == 1:
+        return pairs
+    count = int(pairs.cardinality())
+    if 0 <= count < replicas:
+        return None  # fewer pairs than replicas: nothing to validate on
+    batches = pairs.unbatch().batch(replicas, drop_remainder=True)
+    if count >= 0:  # so that Keras knows the steps, rather than running out of data
+        batches = batches.apply(tf.data.experimental.assert_cardinality(count // replicas))
+    return recipes.shared_between_workers(batches)
 
 
-def check_run_folder(args) -> None:
-    """Refuse, before anything is loaded, a --run-dir that cannot hold this run."""
+def check_run_folder(args, setup=None) -> None:
+    """Refuse, before anything is loaded, a --run-dir that cannot hold this run.
+
+    A worker other than the chief (``setup``, a ``cluster.WorkerSetup``) writes to a folder
+    of its own under the chief's run, so the chief's files do not stop it."""
     run_dir = args.run_dir
     if args.resume and args.overwrite:
         raise CommandError("--resume continues the run in --run-dir and --overwrite replaces "
@@ -390,7 +441,8 @@ def check_run_folder(args) -> None:
                            "(it is created if missing).")
     held = [name for name in (RUN_CONFIG, GENERATOR_FILE, CHECKPOINTS)
             if (run_dir / name).exists()]
-    if held and not args.resume and not args.overwrite:
+    chief = setup is None or setup.is_chief
+    if chief and held and not args.resume and not args.overwrite:
         raise CommandError(
             f"{run_dir} already holds a run ({', '.join(held)}); pass --resume to continue "
             "it, --overwrite to replace it, or choose another --run-dir.")
@@ -398,7 +450,7 @@ def check_run_folder(args) -> None:
         return  # read_run_config says what is missing
     try:
         run_dir.mkdir(parents=True, exist_ok=True)
-        probe = run_dir / ".p2plib-write-test"
+        probe = run_dir / f".p2plib-write-test-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()
     except OSError as error:
@@ -429,31 +481,101 @@ def _start_afresh(run_dir: Path) -> None:
     (run_dir / GENERATOR_FILE).unlink(missing_ok=True)
 
 
+def worker_setup(args):
+    """This worker's ``cluster.WorkerSetup`` from --workers/--worker-index or ``TF_CONFIG``,
+    or None to train in this process alone."""
+    from p2plib import cluster
+
+    if args.workers is None and args.worker_index is None:
+        return cluster.read_tf_config()
+    if args.workers is None or args.worker_index is None:
+        raise CommandError("--workers and --worker-index go together: list every worker's "
+                           "HOST:PORT and give this one's index, e.g. --workers "
+                           "127.0.0.1:2222,127.0.0.1:2223 --worker-index 0.")
+    if os.environ.get(cluster.TF_CONFIG_ENV, "").strip():
+        raise CommandError("TF_CONFIG is set and --workers is given; describe the cluster one "
+                           "way: unset TF_CONFIG, or drop --workers and --worker-index.")
+    if args.worker_index >= len(args.workers):
+        raise CommandError(f"--worker-index {args.worker_index} is outside --workers, which "
+                           f"lists {len(args.workers)} (indices 0 to {len(args.workers) - 1}).")
+    return cluster.WorkerSetup.of_workers(args.workers, args.worker_index)
+
+
+def _output_folder(run_dir: Path, setup) -> Path:
+    """Where this process writes: --run-dir for the chief (or one machine), else the worker's
+    own folder under it, emptied of an earlier start's files."""
+    import shutil
+
+    if setup is None or setup.is_chief:
+        return run_dir
+    folder = run_dir / WORKERS_FOLDER / setup.folder_name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
 def train_command(args) -> int:
+    """Train as the arguments say: alone, under the strategy in scope (e.g. a
+    ``MirroredStrategy`` over local devices), or as one of several workers."""
+    from p2plib import cluster
+
+    setup = worker_setup(args)
+    check_run_folder(args, setup)
+    config = resolve_run_config(args)
+    if setup is None:
+        import tensorflow as tf
+
+        strategy = tf.distribute.get_strategy()
+    else:  # before any other TensorFlow call
+        strategy = cluster.create_strategy(setup, args.worker_timeout or WAIT_SECONDS)
+    with strategy.scope():
+        try:
+            return _train(args, config, setup, strategy.num_replicas_in_sync)
+        except Exception as error:
+            lost = cluster.lost_peer_message(error, setup) if setup else None
+            if lost is None:
+                raise
+            print(f"error: {lost}; restart every worker with --resume to continue from "
+                  f"{_last_checkpoint(args.run_dir)}.", file=sys.stderr, flush=True)
+            sys.stdout.flush()
+            # Leave at once: TensorFlow's shutdown would first wait for the lost worker to
+            # check out (10-20 s here). Nothing is left to save: checkpoints are on disk.
+            os._exit(EXIT_USAGE)
+
+
+def _last_checkpoint(run_dir: Path) -> str:
+    from p2plib import checkpoints
+
+    found = checkpoints.checkpoint_files(run_dir / CHECKPOINTS)
+    return found[0] if found else "the start (no checkpoint was written)"
+
+
+def _train(args, config, setup, replicas: int) -> int:
     from p2plib import callbacks, recipes, training
 
-    check_run_folder(args)
-    config = resolve_run_config(args)
     run_dir = args.run_dir
+    chief = setup is None or setup.is_chief
     position = _resume_position(args)
     train_data = recipes.training_pairs(config, start_step=position.step if position else 0)
-    validation_data = validation_pairs(config)
+    validation_data = validation_pairs(config, replicas)
     config = config.with_changes(
         steps_per_epoch=config.steps_per_epoch or recipes.steps_per_pass(config),
         decay_epochs=config.decay_epoch_count)
     sample_inputs, sample_targets = callbacks.take_samples(
         validation_data or train_data, config.samples)
     model = training.build_model(config, sample_inputs.shape[-1], sample_targets.shape[-1])
-    if not args.resume:  # written once the run can start
+    output = _output_folder(run_dir, setup)
+    if chief and not args.resume:  # written once the run can start
         _start_afresh(run_dir)
         (run_dir / RUN_CONFIG).write_text(json.dumps(config.to_json(), indent=2) + "\n",
                                           encoding="utf-8")
     nan_stop = callbacks.StopOnNaN()
     run_callbacks = [
         callbacks.TrainingCheckpoint(run_dir / CHECKPOINTS, save_every_steps=config.save_every,
-                                     resume=position or False, data_order="positioned"),
-        callbacks.SampleImages(sample_inputs, sample_targets, directory=run_dir / "samples"),
-        *callbacks.tensorboard_callbacks(run_dir / "logs", sample_inputs, sample_targets),
+                                     resume=position or False, data_order="positioned",
+                                     worker_directory=None if chief else output / CHECKPOINTS),
+        callbacks.SampleImages(sample_inputs, sample_targets, directory=output / "samples"),
+        *callbacks.tensorboard_callbacks(output / "logs", sample_inputs, sample_targets),
         nan_stop,
     ]
     run = recipes.train(config, pairs=train_data, validation_data=validation_data,
@@ -465,8 +587,8 @@ def train_command(args) -> int:
                  else "No checkpoint was written before it.")
         raise CommandError("training stopped: a loss became NaN or infinite; lower "
                            f"--learning-rate or check the data. {where}")
-    run.generator.save(run_dir / GENERATOR_FILE)
-    print(f"Saved the generator to {run_dir / GENERATOR_FILE}")
+    run.generator.save(output / GENERATOR_FILE)
+    print(f"Saved the generator to {output / GENERATOR_FILE}")
     return 0
 
 

@@ -123,10 +123,23 @@ def training_pairs(config: TrainingConfig, data_dir=None, start_step: int = 0):
     shuffled pass after pass, in batches of ``config.batch_size``, with the order and the
     augmentation a function of ``config.seed`` and the position alone
     (``data.load_paired(..., repeat=True)``): a run resumed at step N on
-    ``start_step=N`` sees the same batches as one that never stopped.
+    ``start_step=N`` sees the same batches as one that never stopped. Under
+    ``MultiWorkerMirroredStrategy`` every worker reads this one stream and keeps its share of
+    each global batch (``shared_between_workers``).
     """
-    return _load(config, "train", data_dir, augment=True, shuffle=True,
-                 batch_size=config.batch_size, repeat=True, start_batch=start_step)
+    pairs = _load(config, "train", data_dir, augment=True, shuffle=True,
+                  batch_size=config.batch_size, repeat=True, start_batch=start_step)
+    return shared_between_workers(pairs)
+
+
+def shared_between_workers(dataset):
+    """``dataset`` split between several workers batch by batch, each worker taking its share
+    of every global batch (tf.data's ``AutoShardPolicy.DATA``), rather than file by file,
+    which would give each worker other pairs than one machine sees. Nothing changes on one
+    machine."""
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return dataset.with_options(options)
 
 
 def steps_per_pass(config: TrainingConfig, data_dir=None) -> int:
@@ -169,7 +182,7 @@ def train(config: TrainingConfig, pairs=None, data_dir=None, extra_callbacks=(),
                        callbacks=run_callbacks, validation_data=validation_data,
                        shuffle=False, verbose=verbose)  # the dataset shuffles itself
     seconds = time.perf_counter() - started
-    steps = int(model.generator_optimizer.iterations)
+    steps = int(model.generator_optimizer.iterations.numpy())
     if config.minutes is not None:
         seconds = budget.seconds
     losses = {name: [float(value) for value in values]
@@ -231,5 +244,6 @@ def load_results(path=None, dataset: str = FACADES) -> dict:
 
 
 __all__ = ["FAST_CPU", "FAST_CPU_STREETS", "PAPER", "QUICK", "TrainingRun",
-           "default_results_path", "fast_recipe_for", "load_results", "split_folder",
-           "split_pairs", "steps_per_pass", "train", "train_within", "training_pairs"]
+           "default_results_path", "fast_recipe_for", "load_results", "shared_between_workers",
+           "split_folder", "split_pairs", "steps_per_pass", "train", "train_within",
+           "training_pairs"]

@@ -2,9 +2,11 @@
 
 ``Pix2Pix(generator, discriminator)`` is a ``keras.Model`` whose ``train_step`` does one
 adversarial update (``p2plib.adversarial``), so ``compile``/``fit``/``evaluate``/``predict``,
-callbacks and ``tf.distribute`` strategies work. ``build_networks`` and ``build_model`` make
-the networks and the compiled model that a ``config.TrainingConfig`` describes: the one
-builder the command line, the recipes, the ablations and the applications share.
+callbacks and ``tf.distribute`` strategies work (``MultiWorkerMirroredStrategy`` too, for
+which Keras 3.15's ``fit`` needs two small detours, below). ``build_networks`` and
+``build_model`` make the networks and the compiled model that a ``config.TrainingConfig``
+describes: the one builder the command line, the recipes, the ablations and the applications
+share.
 
 The pieces it is made of live in modules of their own, and the names the notebooks use are
 importable from here too: the step (``adversarial``: ``make_train_step``,
@@ -132,6 +134,14 @@ class Pix2Pix(keras.Model):
     def metrics(self):
         return list(self.loss_trackers)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras 3.15 builds an unbuilt model from a first batch averaged across the replicas,
+        # which fails under MultiWorkerMirroredStrategy (keras-team/keras#20585). A Pix2Pix
+        # is built when it is made (networks) and compiled (optimizers; the trackers build
+        # themselves), so there is nothing to build: only an uncompiled one goes on to Keras.
+        if self.generator_optimizer is None:
+            super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
     def fit(self, x=None, y=None, **kwargs):
         """``keras.Model.fit``; a ``tf.data.Dataset`` is not reshuffled by default.
 
@@ -164,7 +174,8 @@ class Pix2Pix(keras.Model):
     def _track(self, step_losses):
         for tracker in self.loss_trackers:
             tracker.update_state(step_losses[tracker.name])
-        return {tracker.name: tracker.result() for tracker in self.loss_trackers}
+        results = {tracker.name: tracker.result() for tracker in self.loss_trackers}
+        return _for_several_workers(results)
 
     def train_step(self, data):
         if self.generator_optimizer is None:
@@ -223,6 +234,22 @@ class Pix2Pix(keras.Model):
         generator = keras.saving.deserialize_keras_object(config.pop("generator"))
         discriminator = keras.saving.deserialize_keras_object(config.pop("discriminator"))
         return cls(generator, discriminator, **config)
+
+
+def _for_several_workers(results: dict) -> dict:
+    """The step's logged losses as Keras can average them across several workers.
+
+    Under ``MultiWorkerMirroredStrategy`` with more than one worker Keras 3.15 averages what a
+    step returns with ``strategy.reduce("MEAN", value, axis=0)``, which refuses scalars
+    (tensorflow/tensorflow#72388). The trackers are synchronised across replicas, so every
+    replica holds the same global means: each goes out as a one-element vector, whose mean
+    over axis 0 is that value again.
+    """
+    strategy = tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    if replicas == 1 or replicas == len(strategy.extended.worker_devices):
+        return results  # one worker: Keras takes the scalars as they are
+    return {name: tf.reshape(value, [1]) for name, value in results.items()}
 
 
 # --------------------------------------------------------------------------- building
