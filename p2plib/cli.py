@@ -321,6 +321,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate_parser(commands)
     _add_ablations_parser(commands)
     _add_datasets_parser(commands)
+    from p2plib import demo  # its options and handler live there; gradio loads only on use
+
+    demo.add_parser(commands)
     return parser
 
 
