@@ -58,7 +58,7 @@ site: install
 	$(BIN)/python docs/site/build.py
 
 site-check: install
-	P2P_SITE_TEST=1 $(BIN)/python -m pytest tests/test_site.py -q
+	$(BIN)/python -m pytest tests/test_site.py -q -n 0
 
 lock:
 	$(UV) pip compile --quiet --generate-hashes --python-version $(LOCK_PYTHON) \

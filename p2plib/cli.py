@@ -1,4 +1,5 @@
-"""The command line: ``python -m p2plib train | translate | evaluate | ablations | datasets``.
+"""The command line: ``python -m p2plib train | translate | evaluate | ablations | datasets |
+demo``.
 
 ``train`` writes a run folder (``config.json``, the ``config.TrainingConfig`` of the run;
 ``checkpoints/``, ``samples/``, ``logs/`` for TensorBoard, and ``generator.keras`` at the end)
@@ -7,7 +8,8 @@ HOST:PORT,... --worker-index N`` (or ``TF_CONFIG`` set) it trains as one of seve
 under ``MultiWorkerMirroredStrategy`` (``p2plib.cluster``): worker 0 writes the run folder, the
 others folders of their own under ``workers/``. ``translate`` applies a
 saved generator to an image or a folder of images; ``evaluate`` scores one on held-out pairs;
-``ablations`` trains and scores the paper's ablation settings. The project's own errors
+``ablations`` trains and scores the paper's ablation settings; ``demo`` serves the drawing
+demo (``p2plib.demo``, notebook 09). The project's own errors
 (``errors.P2PError``) and system errors (``OSError``) end with a one-line message and exit
 code 2; anything else is a bug and shows its traceback.
 """

@@ -25,7 +25,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from p2plib import checks, testtime
+from p2plib import checks, silenced_stderr, testtime
 from p2plib.errors import (  # noqa: F401 - callers catch them as export.ModelFileError etc.
     ArgumentError,
     DataError,
@@ -193,7 +193,8 @@ def tflite_interpreter(path):
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r".*tf\.lite\.Interpreter is deprecated")
-            return Interpreter(model_path=str(path))
+            with silenced_stderr():
+                return Interpreter(model_path=str(path))
     except ValueError as error:
         raise ModelFileError(f"{path} is not a TensorFlow Lite model ({error}); export one "
                              "with export_tflite.") from None
@@ -214,9 +215,10 @@ def run_tflite(interpreter_or_path, images) -> np.ndarray:
             f"{_format(images.shape[1:])}; resize the images to {_format(expected[:2])}."
         )
     interpreter.resize_tensor_input(input_detail["index"], list(images.shape))
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(input_detail["index"], images)
-    interpreter.invoke()
+    with silenced_stderr():  # the interpreter's C++ note on its XNNPACK delegate
+        interpreter.allocate_tensors()
+        interpreter.set_tensor(input_detail["index"], images)
+        interpreter.invoke()
     return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
 
 

@@ -20,7 +20,7 @@ import nbformat
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 # TensorFlow's C++ log lines (I/W/E0000 ...), absl's start-up notice, and Python warnings.
-NOISE = re.compile(r"^[IWEF]\d{4} |^WARNING:|absl::InitializeLog|cuInit|oneDNN|remapper|"
+NOISE = re.compile(r"^[IWEF]\d{4} |^WARNING:|^INFO:|absl::InitializeLog|cuInit|oneDNN|remapper|"
                    r"Warning:", re.MULTILINE)
 TRAIN_A_LITTLE = """
 from p2plib import config, datasets, training

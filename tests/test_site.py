@@ -9,8 +9,7 @@ notebook pages are still exercised; test_rendered.py fails meanwhile, as it shou
 saves a screenshot of the index as ``docs/site.png``.
 
 Building the site takes about 15 s on the 2-core development machine and visiting every
-page about 35 s more, which the quick suite (near its 10-minute budget) cannot spare, so
-these tests run only with ``P2P_SITE_TEST=1`` (``make site-check``; CI should set it).
+page about 35 s more, so it stays in the quick suite (``make site-check`` runs it alone).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from __future__ import annotations
 import functools
 import http.server
 import importlib.util
-import os
 import re
 import sys
 import threading
@@ -31,11 +29,6 @@ from urllib.parse import urljoin, urlparse
 import pytest
 
 from conftest import RecordedPage
-
-pytestmark = pytest.mark.skipif(
-    os.environ.get("P2P_SITE_TEST") != "1",
-    reason="the site test builds the site and visits every page (about a minute): run "
-           "`make site-check` or set P2P_SITE_TEST=1")
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "docs" / "site.png"
