@@ -59,6 +59,29 @@ def tiny_networks(seed=0, dropout=True, norm="batch", size=32):
     return generator, discriminator
 
 
+def lively_generator(size=32, base_filters=8, seed=0):
+    """A small U-Net whose output depends visibly on its input and on the test-time mode:
+    kernels at He scale and batch-norm moving statistics that are not the initial ones (the
+    paper's N(0, 0.02) start gives a nearly flat grey, and statistics of 0 and 1 would hide
+    which mode ran)."""
+    import keras
+    import numpy as np
+
+    from p2plib import models
+
+    keras.utils.set_random_seed(seed)
+    model = models.unet_generator(size, base_filters=base_filters)
+    rng = np.random.default_rng(seed)
+    for layer in models.flat_layers(model):
+        if hasattr(layer, "kernel"):
+            shape = layer.kernel.shape
+            layer.kernel.assign(rng.normal(0.0, (2 / np.prod(shape[:-1])) ** 0.5, shape))
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.moving_mean.assign(rng.normal(0.0, 0.1, layer.moving_mean.shape))
+            layer.moving_variance.assign(rng.uniform(0.5, 1.5, layer.moving_variance.shape))
+    return model
+
+
 def _missing_browser(reason: str):
     message = (f"{reason}. Browser tests need Debian's chromium (apt-get install -y chromium) "
                f"and the playwright package (pip install -r requirements.txt); set "

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import lively_generator
 from p2plib import cli, data, demo, models, testtime
 from p2plib.datasets import (
     FACADE_CLASSES,
@@ -33,26 +34,9 @@ LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 WALL, WINDOW, DOOR = (FACADE_CLASSES.index(name) for name in ("wall", "window", "door"))
 
 
-def lively_generator(size=SIZE, seed=0):
-    """A small U-Net whose output depends visibly on its input: weights at He scale and
-    batch-norm statistics that are not the initial ones (the paper's N(0, 0.02) start gives
-    a nearly flat grey, which would make comparisons weak)."""
-    keras.utils.set_random_seed(seed)
-    model = models.unet_generator(size, base_filters=8)
-    rng = np.random.default_rng(seed)
-    for layer in models.flat_layers(model):
-        if hasattr(layer, "kernel"):
-            shape = layer.kernel.shape
-            layer.kernel.assign(rng.normal(0.0, (2 / np.prod(shape[:-1])) ** 0.5, shape))
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.moving_mean.assign(rng.normal(0.0, 0.1, layer.moving_mean.shape))
-            layer.moving_variance.assign(rng.uniform(0.5, 1.5, layer.moving_variance.shape))
-    return model
-
-
 @pytest.fixture(scope="module")
 def generator():
-    return lively_generator()
+    return lively_generator(SIZE)
 
 
 def facade_drawing(size=256):

@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
+from conftest import lively_generator
 from p2plib import export, models
 
 SIZE = 32
@@ -17,19 +18,8 @@ SIZE = 32
 
 @pytest.fixture(scope="module")
 def generator():
-    """A small U-Net with weights of a trained-like scale (the paper's N(0, 0.02) start gives
-    near-zero outputs) and batch-norm statistics that are not the initial ones."""
-    model = models.unet_generator(image_size=SIZE, base_filters=4)
-    rng = np.random.default_rng(1)
-    for layer in models.flat_layers(model):
-        if hasattr(layer, "kernel"):
-            shape = layer.kernel.shape
-            layer.kernel.assign(rng.normal(0.0, (2 / np.prod(shape[:-1])) ** 0.5, shape))
-        if isinstance(layer, keras.layers.BatchNormalization):
-            size = layer.moving_mean.shape
-            layer.moving_mean.assign(rng.normal(0.0, 0.1, size))
-            layer.moving_variance.assign(rng.uniform(0.5, 1.5, size))
-    return model
+    """A small U-Net with trained-like weights and batch-norm statistics (conftest)."""
+    return lively_generator(SIZE, base_filters=4, seed=1)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import pytest
 
+from conftest import lively_generator
 from p2plib import export, models, testtime
 
 SIZE = 32
@@ -21,19 +22,9 @@ CHILD = Path(__file__).resolve().parent / "children" / "onnx_only.py"
 
 @pytest.fixture(scope="module")
 def generator():
-    """A tiny U-Net with trained-like kernels and moving statistics: the paper's N(0, 0.02)
-    start gives near-zero outputs, and the initial statistics (0 and 1) would hide which
-    test-time mode the file runs."""
-    model = models.unet_generator(SIZE, base_filters=8)
-    rng = np.random.default_rng(3)
-    for layer in models.flat_layers(model):
-        if hasattr(layer, "kernel"):
-            shape = layer.kernel.shape
-            layer.kernel.assign(rng.normal(0.0, (2 / np.prod(shape[:-1])) ** 0.5, shape))
-        if isinstance(layer, keras.layers.BatchNormalization):
-            layer.moving_mean.assign(rng.normal(0.0, 0.1, layer.moving_mean.shape))
-            layer.moving_variance.assign(rng.uniform(0.5, 1.5, layer.moving_variance.shape))
-    return model
+    """A tiny U-Net with trained-like kernels and moving statistics (conftest): the initial
+    statistics would hide which test-time mode the file runs."""
+    return lively_generator(SIZE, base_filters=8, seed=3)
 
 
 @pytest.fixture(scope="module")
