@@ -1,11 +1,21 @@
-"""Notebooks are committed without outputs or execution counts, so nbval executes them."""
+"""Notebooks are committed without outputs or execution counts, so nbval executes them;
+the series' map (notebook 00) and the links to the solutions keep up with the notebooks."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
+FOLDER = Path(__file__).resolve().parent.parent / "notebooks"
+SERIES = sorted(FOLDER.glob("*.ipynb"))
+SOLUTIONS = sorted(FOLDER.glob("solutions/*.ipynb"))
+NOTEBOOKS = SERIES + SOLUTIONS
+
+
+def _markdown(path: Path) -> str:
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
 
 
 def test_there_are_notebooks():
@@ -24,9 +34,26 @@ def test_notebook_has_no_outputs(path):
     assert not dirty, f"{path.name}: cells {dirty} hold outputs or execution counts; clear them"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", SERIES, ids=lambda p: p.name)
 def test_notebook_is_numbered_and_opens_with_a_title(path):
     assert path.name[:2].isdigit() and path.name[2] == "_", f"{path.name}: name it NN_topic.ipynb"
     notebook = json.loads(path.read_text(encoding="utf-8"))
     first = notebook["cells"][0]
     assert first["cell_type"] == "markdown" and "".join(first["source"]).lstrip().startswith("#")
+
+
+def test_the_map_in_notebook_00_lists_every_notebook():
+    listed = set(re.findall(r"^\| (\d\d) · ", _markdown(FOLDER / "00_overview.ipynb"), re.M))
+    numbers = {path.name[:2] for path in SERIES}
+    assert listed == numbers, (f"notebook 00's map lists {sorted(listed)} but notebooks/ holds "
+                               f"{sorted(numbers)}; add or remove rows of its table")
+
+
+@pytest.mark.parametrize("path", SERIES, ids=lambda p: p.name)
+def test_a_notebook_with_exercises_links_its_solutions(path):
+    if "## Exercises" not in _markdown(path):
+        return
+    solution = FOLDER / "solutions" / f"{path.stem}_solutions.ipynb"
+    assert solution.is_file(), f"{path.name} has exercises but {solution.name} does not exist"
+    assert f"solutions/{solution.name}" in _markdown(path), (
+        f"{path.name}'s Exercises section does not link solutions/{solution.name}")
