@@ -111,6 +111,22 @@ def test_the_notebooks_train_task_is_the_librarys(own_folder, short_run):
         theirs.before, theirs.after, theirs.copy_input, theirs.history, theirs.config)
 
 
+def test_the_notebooks_train_task_scores_streets_on_the_streets_masks(tmp_path, monkeypatch):
+    # The FCN-score of a street task must use the street masks, not the facades' default.
+    monkeypatch.setenv("P2P_DATA_DIR", str(tmp_path))
+    segmenter = segmentation.fcn_segmenter(
+        SIZE, num_classes=len(datasets.classes_of("synthetic-streets")))
+    ours = _notebook_function("train_task")(_task("synthetic-streets", steps=2),
+                                            segmenter=segmenter)
+    theirs = _train("synthetic-streets", steps=2, segmenter=segmenter, data_dir=tmp_path)
+    _, test = applications.task_datasets(_task("synthetic-streets"), data_dir=tmp_path)
+    targets = np.concatenate([target for _, target in test])
+    masks = datasets.load_masks("test", SIZE, tmp_path, dataset="synthetic-streets")
+    assert ours.ground_truth == theirs.ground_truth == segmentation.fcn_score(
+        targets, masks, segmenter)
+    assert (ours.before, ours.after) == (theirs.before, theirs.after)
+
+
 def test_facades_get_the_fcn_score_and_its_ground_truth_row(tmp_path):
     segmenter = segmentation.fcn_segmenter(SIZE)  # untrained, but a real segmenter
     result = _train("synthetic-facades", steps=2, segmenter=segmenter, data_dir=tmp_path)
