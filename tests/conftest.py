@@ -13,6 +13,7 @@ install, unless ``P2P_REQUIRE_BROWSER=1`` (set by CI), which turns the skip into
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import io
@@ -203,16 +204,27 @@ def server(tmp_path):
     httpd.server_close()
 
 
+@contextlib.contextmanager
+def mounted_tmpfs(folder, options="size=64k"):
+    """A real tmpfs mounted on ``folder`` for a block (root only; the test is skipped where
+    mounting fails), unmounted afterwards."""
+    import subprocess
+
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                             capture_output=True, text=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs ({options}) here ({mounted.stderr.strip()}); "
+                    "run as root")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
 @pytest.fixture()
 def small_tmpfs(tmp_path):
     """A real 64 KiB tmpfs mounted for the test (root only; skipped where mounting fails)."""
-    import subprocess
-
     mount_point = tmp_path / "tmpfs"
     mount_point.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs",
-                              str(mount_point)], capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here ({mounted.stderr.strip()}); run as root")
-    yield mount_point
-    subprocess.run(["umount", "-l", str(mount_point)], check=False)
+    with mounted_tmpfs(mount_point) as folder:
+        yield folder

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import lively_generator
+from conftest import lively_generator, mounted_tmpfs
 from p2plib import export, models, testtime
 
 SIZE = 32
@@ -149,12 +149,8 @@ def read_only_folder(tmp_path):
         yield folder
         folder.chmod(0o755)
         return
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs",
-                              str(folder)], capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a read-only tmpfs here ({mounted.stderr.strip()})")
-    yield folder
-    subprocess.run(["umount", "-l", str(folder)], check=False)
+    with mounted_tmpfs(folder, "ro,size=64k"):
+        yield folder
 
 
 def test_paths_that_cannot_take_the_file_get_one_line_errors(tmp_path, generator,
