@@ -15,15 +15,18 @@ rendered copy shows a one-line note under them instead. Figures are PNG at ``FIG
 dots per inch, with a 256-colour palette where they have more colours (``shrink_png``), so
 that all of ``docs/notebooks/`` stays under ``SIZE_LIMIT_MB``.
 
-The same module writes the generated part of ``docs/teaching.md`` (objectives and measured
-run times) and prints the run-time table for the README (``--times``); ``docs/site/build.py``
-reads the summaries for the site's index. It is project tooling, not part of ``p2plib``: it
+The same module writes the generated parts of ``docs/teaching.md`` (objectives and measured
+run times) and of the README (the table of the series, with the measured run times), and the
+README's opening figure (``docs/notebooks/cover.png``, a picture from a rendered notebook);
+``--times`` prints the run-time table; ``docs/site/build.py`` reads the summaries for the
+site's index. It is project tooling, not part of ``p2plib``: it
 needs nbclient (not a dependency of the library) and acts on the repository's folders.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
 import datetime
 import hashlib
@@ -39,6 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = ROOT / "notebooks"
 RENDERED_DIR = ROOT / "docs" / "notebooks"
 TEACHING = ROOT / "docs" / "teaching.md"
+README = ROOT / "README.md"
+# The README's opening figure: the first picture of this rendered cell (the street gallery).
+COVER_SOURCE = ("07_applications.ipynb", "cell-07-streets")
+COVER = RENDERED_DIR / "cover.png"
 METADATA_KEY = "p2p_render"
 SKIP_TAG = "nbval-skip"
 SKIP_NOTE = ("[not run in this rendered copy: the cell is tagged nbval-skip (it downloads data, "
@@ -214,7 +221,6 @@ def shrink_png(encoded: str) -> str:
     """A base64 PNG made smaller: opaque RGBA becomes RGB, and a figure of more than 256
     colours gets a 256-colour palette (as ``p2plib.report.save_image_row`` saves pictures);
     the original is kept when that is not smaller. Size and DPI are unchanged."""
-    import base64
     import io
 
     from PIL import Image
@@ -500,16 +506,82 @@ def teaching_section(rows: list[dict], link_base: Path) -> str:
     return "\n".join(parts)
 
 
-def update_teaching(rows: list[dict], path: Path = TEACHING) -> None:
-    """Replace the generated section of ``docs/teaching.md`` (between its two markers)."""
+def replace_generated(path: Path, body: str) -> None:
+    """Replace the section of ``path`` between the two markers with ``body``."""
     text = path.read_text(encoding="utf-8")
     if GENERATED_BEGIN not in text or GENERATED_END not in text:
         raise RenderError(f"{path} lacks the markers {GENERATED_BEGIN!r} and {GENERATED_END!r}; "
                           "put them around the section that the render tool writes")
     head, rest = text.split(GENERATED_BEGIN, 1)
     _, tail = rest.split(GENERATED_END, 1)
-    body = teaching_section(rows, path.parent)
     path.write_text(f"{head}{GENERATED_BEGIN}\n{body}\n{GENERATED_END}{tail}", encoding="utf-8")
+
+
+def generated_section(path: Path) -> str:
+    """The text between the two markers of ``path`` (empty when it has none)."""
+    text = path.read_text(encoding="utf-8")
+    if GENERATED_BEGIN not in text or GENERATED_END not in text:
+        return ""
+    return text.split(GENERATED_BEGIN, 1)[1].split(GENERATED_END, 1)[0].strip("\n")
+
+
+def update_teaching(rows: list[dict], path: Path = TEACHING) -> None:
+    """Rewrite the generated section of ``docs/teaching.md``."""
+    replace_generated(path, teaching_section(rows, path.parent))
+
+
+_SERIES_ROW = re.compile(r"^\|\s*(?:\[)?`(?P<stem>\d\d_[^`]+)`(?:\]\([^)]*\))?\s*\|"
+                         r"(?P<builds>[^|]*)\|(?P<modules>[^|]*)\|")
+
+
+def series_table(rows: list[dict], old_section: str = "", link_base: Path = ROOT) -> str:
+    """The README's table of the series: each notebook linked to its rendered copy, what it
+    builds and its ``p2plib`` modules (written by hand, kept from ``old_section``), and its
+    run times in quick and full mode from the render metadata."""
+    by_hand = {match["stem"]: (match["builds"].strip(), match["modules"].strip())
+               for match in map(_SERIES_ROW.match, old_section.splitlines()) if match}
+    lines = ["| notebook | what it builds | `p2plib` | quick mode | full mode |",
+             "|---|---|---|---|---|"]
+    for row in [row for row in rows if not row["solution"]]:
+        stem = Path(row["name"]).stem
+        link = Path(os.path.relpath(row["rendered"], link_base)).as_posix()
+        builds, modules = by_hand.get(stem, ("", ""))
+        lines.append(f"| [`{stem}`]({link}) | {builds} | {modules} | "
+                     f"{_time_cell(row, 'quick')} | {_time_cell(row, 'full')} |")
+    return "\n".join(lines)
+
+
+def readme_section(rows: list[dict], old_section: str, link_base: Path = ROOT) -> str:
+    """The generated part of the README: the series table, the machine, what runs generated."""
+    parts = [series_table(rows, old_section, link_base), "", machine_line(rows)]
+    note = generated_note([row for row in rows if not row["solution"]])
+    return "\n".join(parts + (["", note] if note else []))
+
+
+def update_readme(rows: list[dict], path: Path = README) -> None:
+    """Rewrite the README's table of the series (its hand-written columns kept)."""
+    replace_generated(path, readme_section(rows, generated_section(path), path.parent))
+
+
+def cover_png(out_dir: Path = RENDERED_DIR) -> bytes | None:
+    """The PNG bytes of the cover picture, taken from its rendered cell (None: not rendered)."""
+    name, cell_id = COVER_SOURCE
+    rendered = out_dir / name
+    if not rendered.is_file():
+        return None
+    for cell in read_json(rendered)["cells"]:
+        if cell.get("id") == cell_id:
+            for output in cell.get("outputs", []):
+                if "image/png" in output.get("data", {}):
+                    return base64.b64decode(_text(output["data"]["image/png"]))
+    raise RenderError(f"{rendered}: cell {cell_id} shows no picture for the README's cover; "
+                      "change COVER_SOURCE in docs/render.py")
+
+
+def write_cover(out_dir: Path = RENDERED_DIR, path: Path = COVER) -> None:
+    picture = cover_png(out_dir)
+    if picture is not None and (not path.is_file() or path.read_bytes() != picture):
+        path.write_bytes(picture)
 
 
 def folder_megabytes(folder: Path) -> float:
@@ -586,9 +658,12 @@ def main(argv=None) -> int:
             failures = render(sources, source_dir, out_dir, arguments)
         else:
             failures = []
-        if teaching is not None:
-            update_teaching(summaries(source_dir, out_dir), teaching)
-            print(f"updated the generated section of {teaching}")
+        if teaching is not None:  # the real folders: the guide, the README and the cover
+            rows = summaries(source_dir, out_dir)
+            update_teaching(rows, teaching)
+            update_readme(rows)
+            write_cover(out_dir)
+            print(f"updated the generated sections of {teaching} and {README}, and {COVER}")
     except (RenderError, OSError) as error:
         print(f"render: {error}", file=sys.stderr)
         return 2
