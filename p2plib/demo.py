@@ -34,6 +34,7 @@ import math
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import weakref
@@ -52,6 +53,7 @@ MIN_CANVAS_SIDE = 256  # drawing surface: the generator's size, scaled up to at 
 STROKE_ALPHA = 128  # a layer pixel belongs to the stroke where it is at least half opaque
 HISTORY_LENGTH = 30  # undo steps kept per browser session
 DEFAULT_PORT = 7860
+CLOSE_SECONDS = 10  # how long Ctrl+C waits for the server to shut down
 OFFLINE_ENVIRONMENT = {"GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1",
                        "HF_HUB_DISABLE_TELEMETRY": "1"}
 PICTURE_HEIGHT = 300  # pixels on the page for each picture
@@ -898,11 +900,21 @@ def demo_command(args) -> int:
     source = args.model if args.model is not None else (args.pretrained or "facades")
     app = DrawingDemo(source, task=task, test_mode=args.test_mode)
     url = app.launch(host=args.host, port=port, inline=False)
-    print(f"The {task} demo is running at {url} (Ctrl+C stops it)", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
+        print(f"The {task} demo is running at {url} (Ctrl+C stops it)", flush=True)
         while True:
             time.sleep(0.5)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C waits for the close (<5 s)
-    app.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C waits for the close
+    # The server's shutdown is bounded: once, on a loaded machine, the command did not end
+    # within a minute of Ctrl+C. Gradio's close waits for its worker threads, which the
+    # interpreter would wait for again at exit; past the bound the process ends without them.
+    closer = threading.Thread(target=app.close, daemon=True)
+    closer.start()
+    closer.join(CLOSE_SECONDS)
+    if closer.is_alive():
+        print(f"Stopped (without waiting more than {CLOSE_SECONDS} s for the server's threads).",
+              flush=True)
+        sys.stderr.flush()
+        os._exit(0)
     print("Stopped.", flush=True)
     return 0

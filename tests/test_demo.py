@@ -262,7 +262,7 @@ def test_the_command_serves_the_app_until_interrupted(model_files):
     process = subprocess.Popen(
         [sys.executable, "-m", "p2plib", "demo", "--model", str(model_files["generator"]),
          "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONFAULTHANDLER": "1"})
     watchdog = threading.Timer(240, process.kill)  # a hung server fails the test, not CI
     watchdog.start()
     try:
@@ -273,12 +273,43 @@ def test_the_command_serves_the_app_until_interrupted(model_files):
             config = json.loads(response.read())
         assert "imageeditor" in {component.get("type") for component in config["components"]}
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
+        try:
+            out, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:  # say where it hangs: faulthandler dumps every thread
+            process.send_signal(signal.SIGABRT)
+            out, err = process.communicate(timeout=30)
+            pytest.fail(f"the demo did not stop within 60 s of Ctrl+C:\n{out}\n{err[-6000:]}")
     finally:
         watchdog.cancel()
         process.kill()
     assert process.returncode == 0, err
-    assert "Stopped." in out
+    assert out.rstrip().splitlines()[-1].startswith("Stopped"), out
+
+
+HANGING_CLOSE = """
+import sys, time
+from p2plib import cli, demo
+demo.CLOSE_SECONDS = 1
+demo.DrawingDemo.close = lambda self: time.sleep(3600)  # a server shutdown that never ends
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_ends_the_command_even_when_the_server_will_not_close(model_files):
+    process = subprocess.Popen(
+        [sys.executable, "-c", HANGING_CLOSE, "demo", "--model", str(model_files["generator"]),
+         "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    try:
+        line = process.stdout.readline()
+        assert "running at http://127.0.0.1:" in line, line + process.stderr.read()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert out.rstrip().splitlines()[-1] == (
+        "Stopped (without waiting more than 1 s for the server's threads).")
 
 
 # --------------------------------------------------------------------------- in the browser
