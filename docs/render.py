@@ -506,23 +506,30 @@ def teaching_section(rows: list[dict], link_base: Path) -> str:
     return "\n".join(parts)
 
 
-def replace_generated(path: Path, body: str) -> None:
-    """Replace the section of ``path`` between the two markers with ``body``."""
+def _split_generated(path: Path) -> tuple[str, str, str] | None:
+    """``path``'s text before, between and after the two markers (None: it lacks them)."""
     text = path.read_text(encoding="utf-8")
     if GENERATED_BEGIN not in text or GENERATED_END not in text:
+        return None
+    head, rest = text.split(GENERATED_BEGIN, 1)
+    body, tail = rest.split(GENERATED_END, 1)
+    return head, body, tail
+
+
+def replace_generated(path: Path, body: str) -> None:
+    """Replace the section of ``path`` between the two markers with ``body``."""
+    parts = _split_generated(path)
+    if parts is None:
         raise RenderError(f"{path} lacks the markers {GENERATED_BEGIN!r} and {GENERATED_END!r}; "
                           "put them around the section that the render tool writes")
-    head, rest = text.split(GENERATED_BEGIN, 1)
-    _, tail = rest.split(GENERATED_END, 1)
+    head, _, tail = parts
     path.write_text(f"{head}{GENERATED_BEGIN}\n{body}\n{GENERATED_END}{tail}", encoding="utf-8")
 
 
 def generated_section(path: Path) -> str:
     """The text between the two markers of ``path`` (empty when it has none)."""
-    text = path.read_text(encoding="utf-8")
-    if GENERATED_BEGIN not in text or GENERATED_END not in text:
-        return ""
-    return text.split(GENERATED_BEGIN, 1)[1].split(GENERATED_END, 1)[0].strip("\n")
+    parts = _split_generated(path)
+    return parts[1].strip("\n") if parts else ""
 
 
 def update_teaching(rows: list[dict], path: Path = TEACHING) -> None:

@@ -131,6 +131,13 @@ def _crafted(tmp_path, *rendered_outputs, tags=(), mode="full"):
     return source_path, rendered_path
 
 
+def _rewrite_cell(path: Path, index: int, text: str) -> None:
+    """Give cell ``index`` of the notebook at ``path`` the source ``text``."""
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[index].source = text
+    nbformat.write(notebook, path)
+
+
 def test_the_checker_passes_a_clean_current_copy(tmp_path):
     source, rendered = _crafted(tmp_path, _stream("1\n"))
     assert rendered_problems(source, rendered) == []
@@ -145,9 +152,7 @@ def test_the_checker_names_a_missing_copy(tmp_path):
 
 def test_the_checker_names_a_copy_of_other_code(tmp_path):
     source, rendered = _crafted(tmp_path, _stream("1\n"))
-    notebook = nbformat.read(source, as_version=4)
-    notebook.cells[1].source = "x = 2"
-    nbformat.write(notebook, source)
+    _rewrite_cell(source, 1, "x = 2")
     [problem] = rendered_problems(source, rendered)
     assert "00_x.ipynb" in problem and "code cells differ" in problem
     assert "run make render" in problem
@@ -169,9 +174,7 @@ def test_the_checker_refuses_a_copy_made_in_quick_mode(tmp_path):
 
 def test_the_checker_names_changed_prose(tmp_path):
     source, rendered = _crafted(tmp_path, _stream("1\n"))
-    notebook = nbformat.read(source, as_version=4)
-    notebook.cells[0].source = "# 00 · A better title"
-    nbformat.write(notebook, source)
+    _rewrite_cell(source, 0, "# 00 · A better title")
     [problem] = rendered_problems(source, rendered)
     assert "markdown differs" in problem and "run make render" in problem
 
