@@ -1,8 +1,8 @@
 """How long the drawing demo takes from the end of a stroke to the updated picture.
 
-Serves ``p2plib.demo`` for a 256x256 U-Net with 64 base filters (untrained unless
-``--pretrained NAME`` or ``--model PATH``), drives it in headless Chromium (Debian's
-``chromium``, through Playwright) and draws strokes with the mouse: brush strokes, then
+Serves the Gradio demo (``p2plib.demo.gradio_app``) for a 256x256 U-Net with 64 base filters
+(untrained unless ``--pretrained NAME`` or ``--model PATH``), drives it in headless Chromium
+(Debian's ``chromium``, through Playwright) and draws strokes with the mouse: brush strokes, then
 rectangles (which also send the editor a new background). For each stroke it times, in
 the page, from mouse-up to the moment the new picture has loaded and been painted, and
 splits that time into
@@ -11,7 +11,8 @@ splits that time into
   its canvas as PNG files and uploads them);
 - ``server``: the app's stroke handler (reading the stroke, snapping, translating), measured
   in the server, and within it ``translate``: the generator's forward pass;
-- ``rest``: the queue, the answer's PNG files, fetching and painting the picture.
+- ``rest``: the answer (the app's events skip Gradio's queue: one HTTP request each), its
+  PNG files, fetching and painting the picture.
 
 Beside it, in the same process, the generator's own forward time through
 ``testtime.translate``, traced (as the demo runs it) and eager. Writes
@@ -36,7 +37,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from p2plib import demo, models, report, testtime  # noqa: E402
+from p2plib import data, files, models, testtime
+from p2plib.demo import drawings, gradio_app
+from p2plib.tools import report  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from conftest import CHROMIUM_FLAGS, RecordedPage  # noqa: E402
@@ -67,7 +70,7 @@ INSTRUMENT = """() => {
 }"""
 
 
-class TimedDemo(demo.DrawingDemo):
+class TimedDemo(gradio_app.DrawingDemo):
     """The demo, with the server-side time of each stroke handler and forward pass noted."""
 
     def __init__(self, *args, **kwargs):
@@ -101,8 +104,8 @@ def summary(values) -> dict:
 
 def forward_times(app, repeats: int, test_mode: str) -> dict:
     """The generator alone on one 256x256 input, traced (as the demo runs it) and eager."""
-    batch = demo.normalise(demo.generator_input(app.start_state()["drawing"], app.task,
-                                                app.size))
+    prepared = drawings.generator_input(app.start_state()["drawing"], app.task, app.size)
+    batch = data.normalize(prepared[None])
     times = {"traced": [], "eager": []}
     for _ in range(repeats):  # alternate, so other load slows both alike
         started = time.perf_counter()
@@ -129,7 +132,7 @@ def drawing_box(page, app):
     from PIL import Image
 
     editor = page.locator("#drawing")
-    colour = demo.blank_drawing(app.task, (1, 1))[0, 0]  # after Clear, all of the drawing
+    colour = drawings.blank_drawing(app.task, (1, 1))[0, 0]  # after Clear, all of the drawing
     for _ in range(100):
         shot = np.asarray(Image.open(BytesIO(editor.screenshot())).convert("RGB"))
         match = np.all(shot == colour, axis=-1)
@@ -266,10 +269,15 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.image_size, args.base_filters, args.strokes, args.repeats = 64, 8, 2, 2
-    results = run(args)
-    report.write_json_atomically(results, args.out)
+    return write_and_report(run(args), args.out, print_table)
+
+
+def write_and_report(results, out, print_table) -> int:
+    """Write ``results`` to ``out`` and print them; exit code 1 when the page reached beyond
+    127.0.0.1 or logged a console error (also for web_demo_latency.py)."""
+    files.write_json(results, out)
     print_table(results)
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
     if results["requests_outside_127.0.0.1"] or results["console_errors"]:
         print(json.dumps({key: results[key] for key in
                           ("requests_outside_127.0.0.1", "console_errors")}, indent=1))

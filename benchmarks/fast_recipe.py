@@ -4,7 +4,7 @@ Both train on the synthetic facades (labels -> photo; ``--dataset synthetic-stre
 street scenes) for the same wall-clock budget (default 15 minutes each, one after the other,
 tracing included):
 
-- ``fast-cpu``: ``p2plib.recipes.FAST_CPU`` (256x256, 32 base filters, 70x70 PatchGAN, batch
+- ``fast-cpu``: ``recipes.FAST_CPU`` (256x256, 32 base filters, 70x70 PatchGAN, batch
   1, Adam 2e-4 / 0.5 decaying over the second half of the time) with ``Pix2Pix.fit``;
 - ``paper-tutorial``: the paper's networks (256x256 U-Net with 64 base filters, 70x70
   PatchGAN, batch 1, Adam 2e-4 / 0.5) trained by the tutorial-style loop of
@@ -12,7 +12,7 @@ tracing included):
 
 Both are then scored on the same yardstick: the 100 test pairs at the evaluation size
 (256x256; outputs of a smaller recipe are resized up to it), the FCN-score of the cached segmenter
-for that size (``p2plib.segmentation``), and L1, PSNR and SSIM against the real photos.
+for that size (``p2plib.experiments.segmentation``), and L1, PSNR and SSIM against the real photos.
 The real photos' FCN-score is the "ground truth" row. The script prints the table, writes
 the scores as JSON and a picture of labels | real | fast-cpu | paper-tutorial per pair.
 
@@ -37,7 +37,9 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from p2plib import ablations, datasets, evaluation, recipes, report, segmentation  # noqa: E402
+from p2plib import datasets, evaluation, metrics
+from p2plib.experiments import ablations, recipes, segmentation
+from p2plib.tools import report  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import training_step  # noqa: E402
@@ -130,6 +132,16 @@ def table(rows: dict) -> str:
     return "\n".join(lines)
 
 
+RESULTS = Path(__file__).resolve().parent.parent / "docs" / "results"
+
+
+def results_path(dataset: str) -> Path:
+    """``docs/results/fast_recipe.json`` for the facades, ``fast_recipe-streets.json`` for
+    the streets."""
+    suffix = "" if dataset == recipes.FACADES else "-" + dataset.removeprefix("synthetic-")
+    return RESULTS / f"fast_recipe{suffix}.json"
+
+
 def parse_arguments(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=None,
@@ -155,7 +167,7 @@ def parse_arguments(argv=None):
     if arguments.minutes is not None and not arguments.minutes > 0:
         parser.error(f"--minutes must be positive; got {arguments.minutes}")
     if arguments.out is None and not arguments.quick:
-        arguments.out = recipes.default_results_path(arguments.dataset)
+        arguments.out = results_path(arguments.dataset)
     return arguments
 
 
@@ -164,12 +176,12 @@ def main(argv=None) -> int:
     if arguments.quick:
         os.environ["P2P_QUICK"] = "1"  # a quick segmenter is cached as such, never as full
     dataset = arguments.dataset
-    base = recipes.QUICK if arguments.quick else recipes.fast_recipe_for(dataset)
+    base = recipes.QUICK_RECIPE if arguments.quick else recipes.fast_recipe_for(dataset)
     fast = base.with_changes(dataset=dataset, **{
         name: getattr(arguments, name) for name in ("image_size", "base_filters", "n_layers",
                                                     "batch_size")
         if getattr(arguments, name) is not None})
-    paper = recipes.PAPER.with_changes(dataset=dataset)
+    paper = recipes.PAPER_FOR_15_MINUTES.with_changes(dataset=dataset)
     if arguments.quick:
         paper = paper.with_changes(image_size=fast.image_size)
     minutes = arguments.minutes or fast.minutes
@@ -203,7 +215,7 @@ def main(argv=None) -> int:
         print(f"{name}: {run['steps']} steps in {run['seconds']:.0f} s")
     _, targets, masks = test_data
     rows["ground truth"] = {"scores": {k: round(float(v), 4) for k, v in
-                                       segmentation.fcn_score(targets, masks,
+                                       metrics.fcn_score(targets, masks,
                                                               segmenter).items()}}
     print(f"\nscored on {len(targets)} test pairs at {eval_size}x{eval_size}:")
     print(table(rows))

@@ -28,7 +28,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import tensorflow as tf  # noqa: E402
 
-from p2plib import data, datasets, report  # noqa: E402
+from p2plib import data, datasets
+from p2plib.datasets.facades import render_facade  # noqa: E402
+from p2plib.tools import report  # noqa: E402
 
 
 def measure(dataset: tf.data.Dataset, seconds: float = 10.0, warmup_batches: int = 10) -> dict:
@@ -62,7 +64,7 @@ def make_jpeg_folder(folder, count: int = 200, image_size: int = 256, quality: i
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for index in range(count):
-        labels, photo, _ = datasets.render_facade(10_000 + index, image_size=image_size)
+        labels, photo, _ = render_facade(10_000 + index, image_size=image_size)
         Image.fromarray(np.concatenate([labels, photo], axis=1)).save(
             folder / f"{index:04d}.jpg", quality=quality)
     return folder

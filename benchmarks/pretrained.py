@@ -4,12 +4,14 @@ For a run folder of ``python -m p2plib train`` (its ``config.json`` and ``genera
 the generator's FCN-score on the held-out split of its dataset next to the real renders'
 own (the ground-truth row), L1/PSNR/SSIM, the same scores with its weights rounded to
 float16 (the cost of storing them in half the bytes), the file size, and the generator's
-own forward time at batch 1. With ``--ship NAME`` it copies the generator to
-``p2plib/pretrained/NAME.keras`` and writes ``NAME.json`` beside it, read by
-``p2plib.pretrained.info``.
+own forward time at batch 1, the spread of the generated cars' colours (streets) and, for a
+spot check, the L1 distance of each of the first ``SPOT_CHECKS`` test pairs. With ``--ship
+NAME`` it copies the generator to ``p2plib/pretrained/NAME.keras`` and writes ``NAME.json``
+beside it, read by ``p2plib.pretrained.info``; with ``--ship-discriminator`` the run's
+discriminator goes to ``NAME-discriminator.keras`` too.
 
-    python benchmarks/pretrained.py runs/pretrained-facades --ship facades \
-        --command "python -m p2plib train --dataset synthetic-facades ..."
+    python benchmarks/pretrained.py runs/streets-l1 --ship streets-l1 \
+        --command "python -m p2plib train --dataset synthetic-streets ..."
 """
 
 from __future__ import annotations
@@ -26,20 +28,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from p2plib import (  # noqa: E402
-    ablations,
-    config,
-    evaluation,
-    export,
-    pretrained,
-    report,
-    segmentation,
-    testtime,
-)
+from p2plib import config, evaluation, export, files, metrics, pretrained, testtime
+from p2plib.experiments import ablations, segmentation
+from p2plib.tools import report
 
 
 def rounded(scores: dict) -> dict:
-    return {name: round(float(value), 4) for name, value in scores.items()}
+    """Scores to 4 decimals; counts (the number of cars) stay whole numbers."""
+    return {name: value if isinstance(value, int) else round(float(value), 4)
+            for name, value in scores.items()}
 
 
 def half_precision_copy(generator):
@@ -64,6 +61,10 @@ def forward_seconds(generator, repeats: int = 10) -> float:
     return float(np.median(times))
 
 
+SPOT_CHECKS = 4
+"""Test pairs whose L1 distance the record keeps one by one, for tests/test_pretrained.py."""
+
+
 def score_run(run_dir: Path, test_mode: str) -> dict:
     """The scores of a run's generator, its float16-rounded copy and the real renders."""
     run_config = config.TrainingConfig.from_json(
@@ -85,18 +86,34 @@ def score_run(run_dir: Path, test_mode: str) -> dict:
         "file_bytes": (run_dir / "generator.keras").stat().st_size,
         "scores": scores_of(generator),
         "scores_float16_weights": scores_of(half_precision_copy(generator)),
-        "real_renders": rounded({**segmentation.fcn_score(targets, masks, segmenter),
+        "real_renders": rounded({**metrics.fcn_score(targets, masks, segmenter),
                                  **ablations.colour_scores(targets, masks, run_config.dataset)}),
         "forward_seconds_batch_1": round(forward_seconds(generator), 4),
+        "spot_check_l1": [round(float(value), 6) for value in metrics.l1_distance(
+            evaluation.translate_images(generator, inputs[:SPOT_CHECKS], test_mode),
+            targets[:SPOT_CHECKS])],
     }
+
+
+def training_seconds(run_dir: Path) -> float | None:
+    """The run's wall time: the sum of every ``seconds N`` its queue script logged (a run
+    resumed after an interruption logs one per part), or None if it logged none."""
+    log = run_dir.parent / "logs" / f"{run_dir.name}.time"
+    if not log.is_file():
+        return None
+    words = log.read_text().split()
+    parts = [float(words[i + 1]) for i, word in enumerate(words[:-1]) if word == "seconds"]
+    return sum(parts) if parts else None
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run_dir", type=Path, help="a `python -m p2plib train` run folder")
     parser.add_argument("--test-mode", choices=testtime.TEST_MODES, default="paper")
-    parser.add_argument("--ship", choices=pretrained.names(),
+    parser.add_argument("--ship", choices=pretrained.GENERATORS,
                         help="copy the generator into p2plib/pretrained/ under this name")
+    parser.add_argument("--ship-discriminator", action="store_true",
+                        help="with --ship: copy the run's discriminator.keras beside it")
     parser.add_argument("--command", default=None,
                         help="the exact training command, recorded in the JSON")
     arguments = parser.parse_args(argv)
@@ -110,7 +127,11 @@ def main(argv=None) -> int:
     if arguments.ship:
         target = pretrained.path(arguments.ship)
         shutil.copyfile(arguments.run_dir / "generator.keras", target)
-        report.write_json_atomically({"name": arguments.ship, **record},
+        if arguments.ship_discriminator:
+            shutil.copyfile(arguments.run_dir / "discriminator.keras",
+                            pretrained.discriminator_path(arguments.ship))
+        record["training_seconds"] = training_seconds(arguments.run_dir)
+        files.write_json({"name": arguments.ship, **record},
                                      target.with_suffix(".json"))
         print(f"shipped {target} ({target.stat().st_size / 1e6:.1f} MB)")
     return 0

@@ -40,7 +40,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 from keras import layers  # noqa: E402
 
-from p2plib import datasets, models, report, training  # noqa: E402
+from p2plib import datasets, models, paper, training
+from p2plib.tools import report  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import input_pipeline  # noqa: E402
@@ -296,7 +297,7 @@ def parse_config(text: str) -> tuple[int, int]:
 
 def keras_adam():
     """Keras's own Adam with the paper's settings, as the reference uses it."""
-    return keras.optimizers.Adam(training.LEARNING_RATE, beta_1=training.BETA_1)
+    return keras.optimizers.Adam(paper.LEARNING_RATE, beta_1=paper.BETA_1)
 
 
 def make_runner(variant: str, image_size: int, batch, jit_compile=False):

@@ -4,33 +4,35 @@
 ``TensorBoardImages`` writes the same grid to TensorBoard next to the scalars of
 ``keras.callbacks.TensorBoard``, ``StopOnNaN`` stops training as soon as any loss is not
 finite, and ``TimeBudget`` trains for a set time with a learning rate that decays over its
-last part. ``TrainingCheckpoint`` (exact resume) lives in ``p2plib.checkpoints`` and is
-importable from here too.
+last part. Checkpoints for exact resume are a tool: ``p2plib.tools.checkpoints``.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from pathlib import Path
 
 import keras
+import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
+from PIL import Image
 
-from p2plib import checks, schedules, testtime
-from p2plib.checkpoints import (  # noqa: F401 - notebook 05 uses them as callbacks.*
-    CheckpointPosition,
-    TrainingCheckpoint,
-    non_finite,
-    read_checkpoint_position,
-)
+from p2plib import checks, data, files, schedules, testtime
 from p2plib.errors import ArgumentError
+
+__all__ = [
+    "SampleImages", "StopOnNaN", "TensorBoardImages", "TimeBudget", "non_finite", "sample_grid",
+    "take_samples", "tensorboard_callbacks",
+]
 
 # --------------------------------------------------------------------------- sample grids
 
 
 def take_samples(dataset, count: int = 4):
-    """The first ``count`` (input, target) pairs of a batched dataset, as two numpy arrays."""
+    """The first ``count`` (input, target) pairs of a batched dataset, as two numpy
+    arrays (notebook 05)."""
     inputs, targets = [], []
     for input_batch, target_batch in dataset:
         inputs.append(np.asarray(input_batch))
@@ -51,11 +53,11 @@ def _to_rgb_uint8(images, what: str) -> np.ndarray:
         )
     if images.shape[-1] == 1:
         images = np.repeat(images, 3, axis=-1)
-    return np.round((np.clip(images, -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+    return np.asarray(data.denormalize(images))
 
 
 def sample_grid(inputs, targets, outputs, gap: int = 2) -> np.ndarray:
-    """One uint8 RGB picture: a row per example, columns input | target | output.
+    """One uint8 RGB picture: a row per example, columns input | target | output (notebook 05).
 
     Images are float in [-1, 1]; grey images are shown as grey RGB; ``gap`` white pixels
     separate the tiles.
@@ -106,7 +108,8 @@ class _SampleCallback(keras.callbacks.Callback):
 
 
 class SampleImages(_SampleCallback):
-    """Every ``every_epochs`` epochs, save ``directory/epoch_NNNN.png`` and optionally show it.
+    """Every ``every_epochs`` epochs, save ``directory/epoch_NNNN.png`` and optionally show
+    it (notebook 05).
 
     ``inputs``/``targets`` are a few fixed pairs (``take_samples(dataset, 4)``); the model's
     ``test_mode`` decides how the generator runs unless ``test_mode`` is given. Saved paths
@@ -127,15 +130,11 @@ class SampleImages(_SampleCallback):
             return
         grid = self.grid()
         if self.directory is not None:
-            from PIL import Image
-
-            self.directory.mkdir(parents=True, exist_ok=True)
             path = self.directory / f"epoch_{epoch + 1:04d}.png"
-            Image.fromarray(grid).save(path)
+            with files.written_atomically(path) as temporary:
+                Image.fromarray(grid).save(temporary)
             self.paths.append(path)
         if self.show:
-            import matplotlib.pyplot as plt
-
             plt.figure(figsize=(6, 2 * len(self.inputs)))
             plt.imshow(grid)
             plt.title(f"epoch {epoch + 1}: input | target | output")
@@ -144,7 +143,7 @@ class SampleImages(_SampleCallback):
 
 
 class TensorBoardImages(_SampleCallback):
-    """Write the input | target | output grid to TensorBoard under ``log_dir/images``.
+    """Write the input | target | output grid to TensorBoard under ``log_dir/images`` (notebook 10).
 
     Use next to ``keras.callbacks.TensorBoard(log_dir)``, which writes the scalars.
     """
@@ -172,7 +171,8 @@ class TensorBoardImages(_SampleCallback):
 
 
 def tensorboard_callbacks(log_dir, inputs, targets, every_epochs: int = 1) -> list:
-    """``keras.callbacks.TensorBoard`` (scalars) plus ``TensorBoardImages`` (sample grids)."""
+    """``keras.callbacks.TensorBoard`` (scalars) plus ``TensorBoardImages`` (sample
+    grids) (notebook 10)."""
     return [
         keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False),
         TensorBoardImages(log_dir, inputs, targets, every_epochs=every_epochs),
@@ -183,7 +183,7 @@ def tensorboard_callbacks(log_dir, inputs, targets, every_epochs: int = 1) -> li
 
 
 class StopOnNaN(keras.callbacks.Callback):
-    """Stop training at the first batch whose losses are not all finite.
+    """Stop training at the first batch whose losses are not all finite (notebook 05).
 
     Stricter than ``keras.callbacks.TerminateOnNaN``, which only looks at a ``loss`` entry
     that Pix2Pix does not have: every logged value is checked. With ``raise_error=True`` a
@@ -223,10 +223,11 @@ class StopOnNaN(keras.callbacks.Callback):
 
 
 class TimeBudget(keras.callbacks.Callback):
-    """Stop ``fit`` once ``seconds`` of training have passed, decaying the learning rate.
+    """Stop ``fit`` once ``seconds`` of training have passed, decaying the learning
+    rate (notebook 11).
 
-    Introduced with the fast CPU recipe (notebook 07, ``p2plib.recipes``). The clock starts
-    at the first batch, so tracing counts as training time. Over the last
+    Introduced with the fast CPU recipe (``p2plib.experiments.recipes``). The clock
+    starts at the first batch, so tracing counts as training time. Over the last
     ``decay_fraction`` of the time both optimizers' learning rate falls linearly towards 0:
     the library's one schedule (``schedules``) driven by the share of the budget that has
     passed (``schedules.continuous_decay_factor``) instead of by steps, because the steps
@@ -286,3 +287,16 @@ def _has_schedule(optimizer) -> bool:
     """Whether the optimizer's learning rate is a schedule (its config serialises one)."""
     inner = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer's
     return isinstance(inner.get_config().get("learning_rate"), dict)
+
+
+def non_finite(logs) -> list[str]:
+    """Names of the logged values that are numbers but not finite (notebook 05)."""
+    bad = []
+    for name, value in (logs or {}).items():
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            continue
+        if not math.isfinite(number):
+            bad.append(name)
+    return bad

@@ -18,25 +18,28 @@ import os
 from dataclasses import dataclass, fields
 from pathlib import Path
 
-from p2plib import checks, paper
+from p2plib import checks, data, losses, models, paper
 from p2plib.errors import ArgumentError, ConfigError
 
+__all__ = [
+    "DATA_DIR_ENV", "PAPER", "QUICK", "QUICK_ENV", "REQUIRED_JSON_KEYS", "TrainingConfig",
+    "choose", "data_dir", "is_quick", "project_root", "settings",
+]
+
 QUICK_ENV = "P2P_QUICK"
+"""The environment variable that turns quick mode on (``P2P_QUICK=1``) (notebook 00)."""
 DATA_DIR_ENV = "P2P_DATA_DIR"
-GENERATORS = ("unet", "encoder-decoder")
-NORMS = ("batch", "instance", "none")
-UPSAMPLINGS = ("transpose", "resize")
-GAN_MODES = ("vanilla", "lsgan")
-DIRECTIONS = ("AtoB", "BtoA")
+"""The environment variable that moves the datasets' folder (``P2P_DATA_DIR``) (tool)."""
 
 
 def is_quick() -> bool:
-    """True when the environment variable ``P2P_QUICK`` is set to 1/true/yes."""
+    """True when the environment variable ``P2P_QUICK`` is set to 1/true/yes (notebook 00)."""
     return os.environ.get(QUICK_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def choose(full, quick):
-    """Return ``quick`` in quick mode and ``full`` otherwise: ``steps = choose(2000, 20)``."""
+    """Return ``quick`` in quick mode and ``full`` otherwise: ``steps =
+    choose(2000, 20)`` (notebook 00)."""
     return quick if is_quick() else full
 
 
@@ -98,11 +101,12 @@ class TrainingConfig:
                                    ("decay_epochs", 0, 100)):
             object.__setattr__(self, name, checks.optional_integer(
                 getattr(self, name), name, minimum=low, example=example))
-        for name, options in (("generator", GENERATORS), ("norm", NORMS),
-                              ("upsampling", UPSAMPLINGS), ("gan_mode", GAN_MODES)):
+        for name, options in (("generator", models.GENERATORS), ("norm", models.NORMS),
+                              ("upsampling", models.UPSAMPLINGS),
+                              ("gan_mode", losses.GAN_MODES)):
             checks.choice(getattr(self, name), name, options)
         if self.direction is not None:
-            checks.choice(self.direction, "direction", DIRECTIONS)
+            checks.choice(self.direction, "direction", data.DIRECTIONS)
         for name in ("conditional", "dropout", "mixed_precision"):
             object.__setattr__(self, name, checks.boolean(getattr(self, name), name))
         object.__setattr__(self, "l1_weight", checks.number(self.l1_weight, "l1_weight",
@@ -188,29 +192,31 @@ REQUIRED_JSON_KEYS = frozenset({
     "norm", "upsampling", "dropout", "batch_size", "epochs", "steps_per_epoch",
     "decay_epochs", "learning_rate", "l1_weight", "gan_mode", "seed", "save_every", "samples",
 })
-"""The settings every run's ``config.json`` has held since the first version."""
+"""The settings every run's ``config.json`` has held since the first version (tool)."""
 
 PAPER = TrainingConfig(name="paper")
-"""The paper's configuration: 256x256, 64 filters, U-Net, 70x70 PatchGAN, 200 epochs."""
+"""The paper's configuration: 256x256, 64 filters, U-Net, 70x70 PatchGAN, 200
+epochs (notebook 00)."""
 QUICK = TrainingConfig(name="quick", image_size=64, base_filters=8, epochs=2,
                        steps_per_epoch=4, samples=2)
-"""Quick mode's sizes (tests, nbval): the same code path, seconds instead of days."""
+"""Quick mode's sizes (tests, nbval): the same code path, seconds instead of days (notebook 00)."""
 
 
 def settings(quick: bool | None = None) -> TrainingConfig:
-    """The shared sizes: ``PAPER`` in full mode, ``QUICK`` in quick mode (default: from env)."""
+    """The shared sizes: ``PAPER`` in full mode, ``QUICK`` in quick mode (default: from
+    env) (notebook 00)."""
     quick = is_quick() if quick is None else quick
     return QUICK if quick else PAPER
 
 
 def project_root() -> Path | None:
-    """The repository checkout that holds this package, or None for a plain install."""
+    """The repository checkout that holds this package, or None for a plain install (tool)."""
     root = Path(__file__).resolve().parent.parent
     return root if (root / "pyproject.toml").is_file() else None
 
 
 def data_dir() -> Path:
-    """Where datasets are generated or downloaded.
+    """Where datasets are generated or downloaded (tool).
 
     ``P2P_DATA_DIR`` when set; else ``data/`` of the repository checkout; else
     ``~/.cache/p2plib/data`` for a plain install.

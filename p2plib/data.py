@@ -26,16 +26,28 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from p2plib import checks
+from p2plib import checks, paper
 from p2plib.errors import ArgumentError, DataError
 
+__all__ = [
+    "CHECKS", "DIRECTIONS", "IMAGE_SUFFIXES", "LAYOUTS", "PairedFiles",
+    "UNSUPPORTED_IMAGE_SUFFIXES", "default_load_size", "denormalize", "find_pairs", "image_files",
+    "image_size_of", "load_paired", "normalize", "preprocess_pair", "random_crop_pair",
+    "random_mirror_pair", "read_image", "readable_suffixes", "resize", "split_side_by_side",
+    "validate_pairs",
+]
+
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+"""The file types the pipeline reads (notebook 01)."""
 # Image files that PIL could open but the pipeline does not read: reported, never skipped.
 UNSUPPORTED_IMAGE_SUFFIXES = (".bmp", ".gif", ".tif", ".tiff", ".webp", ".ppm", ".heic")
+"""Image types the pipeline refuses with a message to convert them (notebook 01)."""
 DIRECTIONS = ("AtoB", "BtoA")
+"""Which half of a pair is the input: A (left) to B, or B to A (notebook 01)."""
 CHECKS = ("full", "header")
+"""How thoroughly ``validate_pairs`` reads each file: every pixel, or the header only (tool)."""
 LAYOUTS = ("side_by_side", "A_B")
-PAPER_LOAD_RATIO = 286 / 256
+"""How a folder holds its pairs: side by side, or in A/ and B/ (notebook 01)."""
 _MAX_LISTED = 5
 
 
@@ -45,18 +57,15 @@ _MAX_LISTED = 5
 # Sizes
 
 
-def as_size(value, name: str = "image_size") -> tuple[int, int]:
-    """``256`` or ``(height, width)`` -> ``(height, width)``; a clear error otherwise."""
-    return checks.image_size(value, name)
-
 
 def default_load_size(image_size):
-    """The paper's resize-before-crop size: 286 for 256, scaled alike (``round(s * 286/256)``).
+    """The paper's resize-before-crop size: 286 for 256, scaled alike
+    (``round(s * 286/256)``) (notebook 01).
 
     Returns an int for an int ``image_size`` and ``(height, width)`` for a pair.
     """
-    height, width = as_size(image_size)
-    load = (round(height * PAPER_LOAD_RATIO), round(width * PAPER_LOAD_RATIO))
+    height, width = checks.image_size(image_size)
+    load = (round(height * paper.LOAD_RATIO), round(width * paper.LOAD_RATIO))
     return load[0] if isinstance(image_size, (int, np.integer)) else load
 
 
@@ -69,19 +78,24 @@ def _format_size(size: tuple[int, int]) -> str:
 
 
 def read_image(path, channels: int = 3) -> tf.Tensor:
-    """Read and decode a PNG or JPEG file into a ``uint8`` tensor ``[height, width, channels]``.
+    """Read and decode a PNG or JPEG file into a ``uint8`` tensor ``[height, width,
+    channels]`` (notebook 01).
 
     With ``channels=3`` a grey image is repeated into three channels and an alpha channel is
     dropped; with ``channels=1`` colour becomes grey. Works eagerly and inside ``tf.data``.
     """
     data = tf.io.read_file(path if isinstance(path, tf.Tensor) else str(path))
-    image = tf.io.decode_image(data, channels=channels, dtype=tf.uint8, expand_animations=False)
+    # Decoded as colour first: the JPEG decoder cannot turn a CMYK file into grey directly.
+    image = tf.io.decode_image(data, channels=3, dtype=tf.uint8, expand_animations=False)
+    if channels == 1:
+        image = tf.cast(tf.round(tf.image.rgb_to_grayscale(tf.cast(image, tf.float32))),
+                        tf.uint8)
     image.set_shape([None, None, channels])
     return image
 
 
 def split_side_by_side(image):
-    """Split a side-by-side A|B image into ``(A, B)``: the left and the right half."""
+    """Split a side-by-side A|B image into ``(A, B)``: the left and the right half (notebook 01)."""
     width = tf.shape(image)[1]
     tf.debugging.assert_equal(
         width % 2, 0, message="side-by-side image has an odd width; it cannot be split in half"
@@ -91,8 +105,9 @@ def split_side_by_side(image):
 
 
 def resize(image, size) -> tf.Tensor:
-    """Bilinear resize (antialiased when shrinking) to ``size``; returns ``float32``, same scale."""
-    height, width = as_size(size, "size")
+    """Bilinear resize (antialiased when shrinking) to ``size``; returns ``float32``, same
+    scale (notebook 01)."""
+    height, width = checks.image_size(size, "size")
     resized = tf.image.resize(
         tf.cast(image, tf.float32), (height, width), method="bilinear", antialias=True
     )
@@ -100,12 +115,13 @@ def resize(image, size) -> tf.Tensor:
 
 
 def random_crop_pair(input_image, target_image, size, seed):
-    """Crop the SAME random ``size`` window out of input and target (stateless, from ``seed``).
+    """Crop the SAME random ``size`` window out of input and target (stateless, from
+    ``seed``) (notebook 01).
 
     Both images must have the same height and width (resize them first). ``seed`` is a
     shape-[2] integer tensor or pair; equal seeds give equal crops.
     """
-    height, width = as_size(size, "size")
+    height, width = checks.image_size(size, "size")
     tf.debugging.assert_equal(
         tf.shape(input_image)[:2],
         tf.shape(target_image)[:2],
@@ -118,7 +134,8 @@ def random_crop_pair(input_image, target_image, size, seed):
 
 
 def random_mirror_pair(input_image, target_image, seed):
-    """Mirror input and target left-right together, with probability 1/2 (stateless)."""
+    """Mirror input and target left-right together, with probability 1/2
+    (stateless) (notebook 01)."""
     flip = tf.random.stateless_uniform([], seed=seed) < 0.5
     return (
         tf.where(flip, tf.reverse(input_image, axis=[1]), input_image),
@@ -127,27 +144,30 @@ def random_mirror_pair(input_image, target_image, seed):
 
 
 def normalize(image) -> tf.Tensor:
-    """Pixel values in [0, 255] (``uint8`` or float) -> ``float32`` in [-1, 1]."""
+    """Pixel values in [0, 255] (``uint8`` or float) -> ``float32`` in [-1, 1] (notebook 01)."""
     return tf.cast(image, tf.float32) / 127.5 - 1.0
 
 
 def denormalize(image) -> tf.Tensor:
-    """Values in [-1, 1] -> ``uint8`` in [0, 255] (clipped and rounded): inverse of normalize."""
+    """Values in [-1, 1] -> ``uint8`` in [0, 255] (clipped and rounded): inverse of
+    normalize (notebook 01)."""
     scaled = (tf.cast(image, tf.float32) + 1.0) * 127.5
     return tf.cast(tf.round(tf.clip_by_value(scaled, 0.0, 255.0)), tf.uint8)
 
 
 def preprocess_pair(input_image, target_image, image_size=256, load_size=None, augment=False,
                     seed=(0, 0)):
-    """The whole preprocessing of one pair, returning two ``float32`` images in [-1, 1].
+    """The whole preprocessing of one pair, returning two ``float32`` images in
+    [-1, 1] (notebook 01).
 
     With ``augment``: resize both to ``load_size`` (default :func:`default_load_size`), crop
     the same random ``image_size`` window from both and mirror both together, the random
     draws taken from ``seed`` (shape [2]). Without: a plain resize to ``image_size``.
     """
-    size = as_size(image_size)
+    size = checks.image_size(image_size)
     if augment:
-        load = as_size(default_load_size(size) if load_size is None else load_size, "load_size")
+        load = checks.image_size(default_load_size(size) if load_size is None else load_size,
+                                 "load_size")
         input_image, target_image = resize(input_image, load), resize(target_image, load)
         crop_seed, mirror_seed = tf.unstack(
             tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=2)
@@ -165,7 +185,8 @@ def preprocess_pair(input_image, target_image, image_size=256, load_size=None, a
 
 @dataclass(frozen=True)
 class PairedFiles:
-    """The files of a paired folder: ``layout`` is "side_by_side" (``b`` is None) or "A_B"."""
+    """The files of a paired folder: ``layout`` is "side_by_side" (``b`` is None) or
+    "A_B" (notebook 01)."""
 
     folder: Path
     layout: str
@@ -176,9 +197,26 @@ class PairedFiles:
         return len(self.a)
 
 
-def _image_files(folder: Path) -> list[Path]:
-    """The PNG/JPEG files of a folder, sorted; unsupported image formats raise DataError."""
+def readable_suffixes() -> set[str]:
+    """File suffixes of every image format Pillow reads (PNG, JPEG, WebP, BMP, TIFF, ...) (tool)."""
+    return {suffix for suffix, kind in Image.registered_extensions().items()
+            if kind in Image.OPEN}
+
+
+def image_files(folder, any_format: bool = False) -> list[Path]:
+    """The image files of a folder, sorted by name (notebook 01).
+
+    The pipeline reads PNG and JPEG: other image formats in the folder raise a ``DataError``
+    naming them. ``any_format=True`` lists every format Pillow reads instead (for
+    translating a folder of one's own images).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder}: no such folder; give a folder of images.")
     entries = sorted(folder.iterdir())
+    if any_format:
+        suffixes = readable_suffixes()
+        return [e for e in entries if e.is_file() and e.suffix.lower() in suffixes]
     unsupported = [e for e in entries if e.suffix.lower() in UNSUPPORTED_IMAGE_SUFFIXES]
     if unsupported:
         raise DataError(
@@ -216,7 +254,7 @@ def _no_images_error(folder: Path) -> DataError:
 def _matched_a_b(folder: Path) -> PairedFiles:
     sides = {}
     for side in ("A", "B"):
-        files = _image_files(folder / side)
+        files = image_files(folder / side)
         if not files:
             raise _no_images_error(folder / side)
         by_stem: dict[str, Path] = {}
@@ -243,7 +281,8 @@ def _matched_a_b(folder: Path) -> PairedFiles:
 
 
 def find_pairs(path) -> PairedFiles:
-    """Find the pairs in ``path``: ``A/`` and ``B/`` subfolders if present, else side by side."""
+    """Find the pairs in ``path``: ``A/`` and ``B/`` subfolders if present, else side by
+    side (notebook 01)."""
     folder = Path(path).expanduser()
     if not folder.exists():
         raise DataError(f"folder {folder} does not exist; check the path (or prepare the dataset).")
@@ -257,7 +296,7 @@ def find_pairs(path) -> PairedFiles:
         raise DataError(
             f"{folder} has a {present}/ subfolder but no {missing}/; an A/+B/ dataset needs both."
         )
-    files = _image_files(folder)
+    files = image_files(folder)
     if not files:
         raise _no_images_error(folder)
     return PairedFiles(folder, "side_by_side", files, None)
@@ -271,7 +310,8 @@ _validated_lock = threading.Lock()
 
 
 def image_size_of(path, check: str = "full") -> tuple[int, int]:
-    """``(height, width)`` of a PNG/JPEG file; DataError naming the file if it is unreadable.
+    """``(height, width)`` of a PNG/JPEG file; DataError naming the file if it is
+    unreadable (notebook 01).
 
     ``check="full"`` decodes every pixel (finds truncated and corrupt files); ``"header"``
     only reads the header and PNG checksums (faster for big datasets, catches less).
@@ -349,14 +389,15 @@ def _pair_sizes(files: PairedFiles, check: str) -> list[tuple[Path, tuple[int, i
 
 def validate_pairs(files: PairedFiles, image_size=256, check: str = "full",
                    allow_upscale: bool = False) -> None:
-    """Open every file of ``files`` and raise DataError naming the files that cannot be used.
+    """Open every file of ``files`` and raise DataError naming the files that cannot be
+    used (notebook 01).
 
     Checks: readable PNG/JPEG (fully decoded with ``check="full"``), even width for a
     side-by-side image, and each half at least ``image_size`` unless ``allow_upscale``.
     """
     if check not in CHECKS:
         raise ArgumentError(f"check must be one of {CHECKS}, got {check!r}")
-    size = as_size(image_size)
+    size = checks.image_size(image_size)
     measured = _pair_sizes(files, check)
     odd = [(p, s) for p, s, problem in measured if problem == "odd"]
     if odd:
@@ -478,8 +519,9 @@ def load_paired(path, direction: str = "AtoB", image_size=256, load_size=None,
     if cache and repeat:
         raise ArgumentError("cache=True and repeat=True do not combine: the endless stream "
                          "decodes each pair when it needs it; pass one of them.")
-    size = as_size(image_size)
-    load = as_size(default_load_size(size) if load_size is None else load_size, "load_size")
+    size = checks.image_size(image_size)
+    load = checks.image_size(default_load_size(size) if load_size is None else load_size,
+                             "load_size")
     if load[0] < size[0] or load[1] < size[1]:
         raise ArgumentError(
             f"load_size {_format_size(load)} is smaller than image_size {_format_size(size)}; "

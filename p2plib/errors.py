@@ -9,43 +9,51 @@ Errors that Python code used to catch as ``ValueError`` still are one.
 
 from __future__ import annotations
 
+__all__ = [
+    "ArgumentError", "CheckpointError", "CommandError", "ConfigError", "DataError",
+    "DatasetError", "ExportError", "InputSizeError", "ModelFileError", "P2PError",
+]
+
 
 class P2PError(Exception):
-    """Base class of the errors p2plib raises on purpose; the message says what to do."""
+    """Base class of the errors p2plib raises on purpose; the message says what to do (tool)."""
 
 
 class ArgumentError(P2PError, ValueError):
-    """An argument with a wrong type or value; the message names it and gives a valid example."""
+    """An argument with a wrong type or value; the message names it and gives a valid
+    example (tool)."""
 
 
 class ConfigError(P2PError, ValueError):
-    """A training configuration, or its saved ``config.json``, that cannot be used."""
+    """A training configuration, or its saved ``config.json``, that cannot be used (tool)."""
 
 
 class DataError(P2PError, ValueError):
-    """A dataset file or folder that cannot be used as it is; the message says what to do."""
+    """A dataset file or folder that cannot be used as it is; the message says what to do (tool)."""
 
 
 class DatasetError(DataError):
-    """A named dataset asked for wrongly (unknown name, split or size), or broken on disk."""
+    """A named dataset asked for wrongly (unknown name, split or size), or broken on disk (tool)."""
 
 
 class ModelFileError(P2PError, ValueError):
-    """A file that cannot be used as a generator; the message names it and says what to do."""
+    """A file that cannot be used as a generator; the message names it and says what to
+    do (tool)."""
 
 
 class InputSizeError(P2PError, ValueError):
-    """Images whose size or channel count does not match what the generator takes."""
+    """Images whose size or channel count does not match what the generator takes (tool)."""
 
 
 class CheckpointError(P2PError):
-    """Checkpoints that cannot be restored, or a run folder that cannot be resumed."""
+    """Checkpoints that cannot be restored, or a run folder that cannot be resumed (tool)."""
 
 
 class CommandError(P2PError):
-    """A problem with a command line's arguments or files: printed as one line, exit code 2."""
+    """A problem with a command line's arguments or files: printed as one line, exit code
+    2 (tool)."""
 
 
 class ExportError(P2PError):
     """A model that cannot be exported as asked, or an export that cannot be written or run
-    (a float16 model, a missing ONNX package, a folder that cannot be written)."""
+    (a float16 model, a missing ONNX package, a folder that cannot be written; tool)."""

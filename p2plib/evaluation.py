@@ -13,8 +13,12 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from p2plib import datasets, metrics, segmentation, testtime
+from p2plib import label_colours, metrics, testtime
 from p2plib.errors import ArgumentError
+
+__all__ = [
+    "label_map_scores", "score_generator", "score_outputs", "translate_images", "translate_pairs",
+]
 
 
 def _as_arrays(pairs) -> tuple[np.ndarray, np.ndarray]:
@@ -39,7 +43,7 @@ def _as_arrays(pairs) -> tuple[np.ndarray, np.ndarray]:
 
 def translate_images(generator, inputs, test_mode: str = "paper", seed: int | None = 0,
                      batch_size: int = 16) -> np.ndarray:
-    """The generator's outputs for an array of inputs, as one float32 array.
+    """The generator's outputs for an array of inputs, as one float32 array (notebook 06).
 
     The generator runs by ``testtime.translate`` in ``test_mode``, ``batch_size`` images per
     call (in the paper's mode each image is still normalised on its own). With a ``seed``,
@@ -56,7 +60,7 @@ def translate_images(generator, inputs, test_mode: str = "paper", seed: int | No
 
 def translate_pairs(generator, pairs, test_mode: str = "paper", seed: int | None = 0,
                     batch_size: int = 16):
-    """``(inputs, outputs, targets)`` float32 arrays for a held-out split.
+    """``(inputs, outputs, targets)`` float32 arrays for a held-out split (notebook 06).
 
     ``pairs``: a dataset of (input, target) batches in a fixed order, or ``(inputs,
     targets)``; the outputs come from ``translate_images``.
@@ -66,7 +70,8 @@ def translate_pairs(generator, pairs, test_mode: str = "paper", seed: int | None
 
 
 def score_outputs(outputs, targets, masks=None, segmenter=None, palette=None) -> dict:
-    """Mean ``l1`` (on [-1, 1]), ``psnr`` (dB), ``ssim`` of ``outputs`` against ``targets``.
+    """Mean ``l1`` (on [-1, 1]), ``psnr`` (dB), ``ssim`` of ``outputs`` against
+    ``targets`` (notebook 06).
 
     With the true class ``masks`` (uint8 [N, H, W], same order), two more scores, the paper's
     three columns ``pixel_accuracy``, ``class_accuracy``, ``class_iou``:
@@ -89,7 +94,7 @@ def score_outputs(outputs, targets, masks=None, segmenter=None, palette=None) ->
     per_image = metrics.image_metrics(outputs, targets)
     scores = {name: float(tf.reduce_mean(values)) for name, values in per_image.items()}
     if segmenter is not None:
-        scores.update(segmentation.fcn_score(outputs, masks, segmenter))
+        scores.update(metrics.fcn_score(outputs, masks, segmenter))
     if palette is not None:
         scores.update(label_map_scores(outputs, masks, palette))
     return scores
@@ -100,7 +105,7 @@ def label_map_scores(label_maps, masks, palette) -> dict:
     ``palette`` (float [N, H, W, 3] in [-1, 1], e.g. a photo -> labels generator's outputs)
     against the true class ``masks``. Introduced in notebook 07."""
     pixels = np.clip((np.asarray(label_maps, np.float32) + 1.0) * 127.5, 0, 255)
-    predicted = datasets.nearest_class_ids(np.round(pixels), palette)
+    predicted = label_colours.rgb_to_labels(np.round(pixels), palette)
     return metrics.segmentation_scores(predicted, np.asarray(masks), len(palette))
 
 

@@ -15,8 +15,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-import os
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
@@ -25,20 +23,21 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from p2plib import checks, silenced_stderr, testtime
-from p2plib.errors import (  # noqa: F401 - callers catch them as export.ModelFileError etc.
-    ArgumentError,
-    DataError,
-    ExportError,
-    InputSizeError,
-    ModelFileError,
-)
+from p2plib import checks, files, models, silenced_stderr, training
+from p2plib.errors import ArgumentError, ExportError, InputSizeError, ModelFileError
+
+__all__ = [
+    "ONNX_INSTALL", "check_input_size", "check_opset", "export_onnx", "export_saved_model",
+    "export_tflite", "float32_copy", "input_shape", "load_generator", "onnx_opsets",
+    "onnx_session", "run_onnx", "run_tflite", "tflite_interpreter",
+]
 
 # ---------------------------------------------------------------------------- Keras file
 
 
 def load_generator(path, image_size=None) -> keras.Model:
-    """Load a generator saved as ``.keras``; check its input size against ``image_size``.
+    """Load a generator saved as ``.keras``; check its input size against
+    ``image_size`` (notebook 08, after the course).
 
     Raises ``ModelFileError`` when the file is missing, is not a Keras model, or is not a
     one-input image model (a discriminator takes two), and ``InputSizeError`` when
@@ -69,9 +68,7 @@ def load_generator(path, image_size=None) -> keras.Model:
             f"{first_line}). The file is not a model, or it is damaged: save the generator "
             "again with generator.save(...), or use a run's generator.keras."
         ) from None
-    problem = _image_model_problem(model, str(path))
-    if problem:
-        raise ModelFileError(problem)
+    models.check_generator(model, str(path), ModelFileError)
     if image_size is not None:
         height, width = checks.image_size(image_size)
         check_input_size(model, (height, width, input_shape(model)[2]), model_name=str(path),
@@ -79,26 +76,9 @@ def load_generator(path, image_size=None) -> keras.Model:
     return model
 
 
-def _image_model_problem(model, subject: str) -> str | None:
-    """Why ``model`` (called ``subject`` in the message) is not a generator, one batch of
-    images in and one out; None when it is one."""
-    try:
-        inputs, outputs = model.inputs, model.outputs
-    except (AttributeError, ValueError):
-        return (f"{subject} has no input of known shape (a subclassed model?); build the "
-                "generator with the functional API, e.g. p2plib.models.unet_generator.")
-    if len(inputs) != 1 or len(inputs[0].shape) != 4:
-        return (f"{subject} has inputs {[tuple(i.shape) for i in inputs]}; a "
-                "generator takes one batch of images [N, H, W, C] (is this the discriminator?).")
-    if len(outputs) != 1 or len(outputs[0].shape) != 4:
-        return (f"{subject} is not an image-to-image model: it outputs "
-                f"{[tuple(o.shape) for o in outputs]}, not one batch of images [N, H, W, C] "
-                "(a classifier?). Give a Pix2Pix generator, e.g. a run's generator.keras.")
-    return None
-
-
 def input_shape(model) -> tuple:
-    """``(height, width, channels)`` that a generator takes (None where any size goes).
+    """``(height, width, channels)`` that a generator takes (None where any size
+    goes) (notebook 08, after the course).
 
     ``model``: a Keras model or an ONNX Runtime session (``onnx_session``).
     """
@@ -113,7 +93,8 @@ def _format(shape) -> str:
 
 def check_input_size(model, images, model_name: str | None = None,
                      images_name: str = "the images") -> None:
-    """Raise ``InputSizeError`` unless ``images`` fit the generator's input.
+    """Raise ``InputSizeError`` unless ``images`` fit the generator's
+    input (notebook 08, after the course).
 
     ``model``: a Keras model or an ONNX Runtime session. ``images``: a batch, one image, or
     a ``(height, width, channels)`` tuple. The message gives both sizes and the ways out:
@@ -142,7 +123,8 @@ def check_input_size(model, images, model_name: str | None = None,
 
 
 def export_saved_model(model, path) -> Path:
-    """Write a TensorFlow SavedModel folder for TensorFlow Serving; returns its path.
+    """Write a TensorFlow SavedModel folder for TensorFlow Serving; returns its
+    path (notebook 08, after the course).
 
     Keras 3's ``model.export(path)``: the folder holds a ``serve`` endpoint (also the
     ``serving_default`` signature) that runs the model in inference mode. Load it with
@@ -157,7 +139,8 @@ def export_saved_model(model, path) -> Path:
 
 
 def export_tflite(model, path) -> Path:
-    """Write a TensorFlow Lite (LiteRT) model file ``*.tflite``; returns its path.
+    """Write a TensorFlow Lite (LiteRT) model file ``*.tflite``; returns its
+    path (notebook 08, after the course).
 
     ``model`` is a Keras model (converted with Keras 3's ``model.export(path,
     format="litert")``) or the folder of a SavedModel (``tf.lite.TFLiteConverter``).
@@ -178,7 +161,8 @@ def export_tflite(model, path) -> Path:
 
 
 def tflite_interpreter(path):
-    """A TFLite interpreter for ``path``: LiteRT's (``ai_edge_litert``) when installed.
+    """A TFLite interpreter for ``path``: LiteRT's (``ai_edge_litert``) when
+    installed (notebook 08, after the course).
 
     Otherwise ``tf.lite.Interpreter``, which TensorFlow 2.21 still ships but marks as
     deprecated in favour of the ``ai-edge-litert`` package (its warning is silenced here).
@@ -201,7 +185,8 @@ def tflite_interpreter(path):
 
 
 def run_tflite(interpreter_or_path, images) -> np.ndarray:
-    """Run a TFLite model on a batch of images (float32 [N, H, W, C]); returns its output."""
+    """Run a TFLite model on a batch of images (float32 [N, H, W, C]); returns its
+    output (notebook 08, after the course)."""
     interpreter = interpreter_or_path
     if isinstance(interpreter_or_path, (str, Path)):
         interpreter = tflite_interpreter(interpreter_or_path)
@@ -225,6 +210,7 @@ def run_tflite(interpreter_or_path, images) -> np.ndarray:
 # ---------------------------------------------------------------------------- ONNX
 
 ONNX_INSTALL = "pip install tf2onnx onnx onnxruntime"
+"""The pip command that installs what ONNX export needs (tool)."""
 
 
 def _import_or_explain(name: str, purpose: str, install: str):
@@ -239,12 +225,10 @@ def _import_or_explain(name: str, purpose: str, install: str):
 def float32_copy(model) -> keras.Model:
     """A copy of ``model`` that computes in float32, with the same weights (notebook 08).
 
-    For a generator built under the ``mixed_float16`` or ``float16`` policy (notebook 05),
+    For a generator built under the ``mixed_float16`` or ``float16`` policy (notebook 10),
     which ``export_onnx`` refuses: float16 weights are widened to float32, so the copy
     computes in full precision what the original computes in half.
     """
-    from p2plib import models
-
     with models.dtype_policy("float32"):
         copy = model.__class__.from_config(_float32_config(model.get_config()))
     copy.set_weights([np.asarray(weight, np.float32) for weight in model.get_weights()])
@@ -272,35 +256,13 @@ def _check_exportable(model) -> None:
     if not isinstance(model, keras.Model):
         raise ExportError(f"export_onnx takes a Keras generator (a keras.Model or the path of "
                           f"a .keras file); got {type(model).__name__}.")
-    problem = _image_model_problem(model, f"the model {model.name!r}")
-    if problem:
-        raise ExportError(f"cannot export to ONNX: {problem}")
-    from p2plib import precision
-
-    if precision.computes_in_float16(model):
+    models.check_generator(model, f"the model {model.name!r} (exported to ONNX)", ExportError)
+    if training.computes_in_float16(model):
         raise ExportError(
             f"cannot export the model {model.name!r} to ONNX: it computes in float16 (built "
-            "under the mixed_float16 or float16 policy, notebook 05) and the export takes "
+            "under the mixed_float16 or float16 policy, notebook 10) and the export takes "
             "float32 models. Export a float32 copy with the same weights: "
             "export.export_onnx(export.float32_copy(model), path).")
-
-
-def _temporary_beside(path: Path) -> Path:
-    """An empty file in ``path``'s folder to write the export to (the folder is created if
-    missing); ``ExportError`` when the folder cannot be written."""
-    if path.is_dir():
-        raise ArgumentError(f"{path} is a folder; give the ONNX file's name, e.g. "
-                            f"{path / 'generator.onnx'}.")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp.onnx",
-                                        dir=path.parent)
-    except OSError as error:
-        raise ExportError(f"cannot write {path}: the folder {path.parent} cannot be written "
-                          f"({error.strerror or error}); choose a folder you can write to."
-                          ) from None
-    os.close(handle)
-    return Path(name)
 
 
 @contextlib.contextmanager
@@ -337,28 +299,42 @@ def export_onnx(model, path, opset: int | None = None) -> Path:
     path = Path(path)
     if path.suffix != ".onnx":
         raise ArgumentError(f"{path}: an ONNX file name must end in .onnx")
+    for package in ("onnx", "tf2onnx"):
+        _import_or_explain(package, "ONNX export", ONNX_INSTALL)
+    opset = check_opset(opset)  # before the model loads
     if isinstance(model, (str, Path)):
         model = load_generator(model)
     _check_exportable(model)
-    for package in ("onnx", "tf2onnx"):
-        _import_or_explain(package, "ONNX export", ONNX_INSTALL)
     spec = tf.TensorSpec((None, *input_shape(model)), tf.float32, name="images")
-    temporary = _temporary_beside(path)
-    try:
-        with _converter_quiet():
-            model.export(str(temporary), format="onnx", verbose=False,
-                         input_signature=[spec], opset_version=opset)
-        os.replace(temporary, path)
-    except OSError as error:
-        raise ExportError(f"could not write {path} ({error.strerror or error}); free some "
-                          "space or choose another folder.") from None
-    finally:
-        temporary.unlink(missing_ok=True)
+    with files.written_atomically(path) as temporary, _converter_quiet():
+        model.export(str(temporary), format="onnx", verbose=False, input_signature=[spec],
+                     opset_version=opset)
     return path
 
 
+def onnx_opsets() -> range:
+    """The ONNX opsets ``export_onnx`` can write: those both the converter (tf2onnx) and
+    the installed ``onnx`` package know (tool)."""
+    import onnx
+    from tf2onnx import constants
+
+    known = sorted(constants.OPSET_TO_IR_VERSION)
+    return range(known[0], min(known[-1], onnx.defs.onnx_opset_version()) + 1)
+
+
+def check_opset(opset) -> int | None:
+    """``opset`` if ``export_onnx`` can write it (None: the converter's default), else an
+    ``ArgumentError`` naming the range (tool)."""
+    if opset is None:
+        return None
+    supported = onnx_opsets()
+    return checks.integer(opset, "opset", minimum=supported.start, maximum=supported.stop - 1,
+                          example=f"{supported.stop - 1}, or None for the converter's default")
+
+
 def onnx_session(path):
-    """An ONNX Runtime session for the ONNX file ``path`` (onnxruntime is imported here, so
+    """An ONNX Runtime session for the ONNX file ``path`` (onnxruntime is imported here,
+    so (notebook 08, after the course).
     the rest of p2plib works without it); ``ModelFileError`` if it is not an ONNX model."""
     onnxruntime = _import_or_explain("onnxruntime", "running an ONNX file",
                                      "pip install onnxruntime")
@@ -378,7 +354,8 @@ def onnx_session(path):
 
 
 def run_onnx(session_or_path, images) -> np.ndarray:
-    """Run an ONNX generator on a batch of images (float32 [N, H, W, C]); returns its output.
+    """Run an ONNX generator on a batch of images (float32 [N, H, W, C]); returns its
+    output (notebook 08, after the course).
 
     ``session_or_path``: an ``onnx_session`` or the path of an ``.onnx`` file. The file runs
     the generator in inference mode (``testtime``'s ``"inference"``, Keras's
@@ -395,170 +372,3 @@ def run_onnx(session_or_path, images) -> np.ndarray:
     check_input_size(session, images, model_name=name)
     (model_input,) = session.get_inputs()
     return session.run(None, {model_input.name: images})[0]
-
-
-# ---------------------------------------------------------------------------- folders
-
-
-def readable_suffixes() -> set[str]:
-    """File suffixes of every image format Pillow reads (PNG, JPEG, WebP, BMP, TIFF, ...)."""
-    from PIL import Image
-
-    return {suffix for suffix, kind in Image.registered_extensions().items()
-            if kind in Image.OPEN}
-
-
-def image_files(folder) -> list[Path]:
-    """The image files of a folder (every format Pillow reads), sorted by name."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder}: no such folder; give a folder of images.")
-    suffixes = readable_suffixes()
-    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
-    if not files:
-        raise FileNotFoundError(f"{folder} holds no images to translate (PNG, JPEG, WebP, ...).")
-    return files
-
-
-def _read(path: Path, half: str | None, channels: int) -> tf.Tensor:
-    """One image as uint8 [H, W, channels] (a half of it with ``half``); errors name it."""
-    from PIL import Image, UnidentifiedImageError
-
-    from p2plib import data
-
-    if path.suffix.lower() in data.IMAGE_SUFFIXES:
-        data.image_size_of(path)  # a DataError naming the file if it is corrupt
-        image = data.read_image(path, channels)
-    else:
-        try:
-            with Image.open(path) as opened:
-                picture = np.asarray(opened.convert("L" if channels == 1 else "RGB"))
-        except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as error:
-            raise DataError(f"{path} cannot be read as an image ({error}).") from None
-        image = tf.constant(picture.reshape(*picture.shape[:2], channels))
-    if half is not None:
-        if image.shape[1] % 2:
-            raise DataError(
-                f"{path} is {image.shape[1]} pixels wide, an odd width, so it is not two "
-                "halves of one width: crop it by a pixel, or translate it without --half.")
-        left, right = data.split_side_by_side(image)
-        image = left if half == "left" else right
-    return image
-
-
-def check_outputs(files, output_dir) -> list[Path]:
-    """The output file of each input, refusing any that would overwrite an input or another
-    output, or that the output folder cannot be (a file stands there)."""
-    files, output_dir = [Path(path) for path in files], Path(output_dir)
-    if output_dir.exists() and not output_dir.is_dir():
-        raise ArgumentError(f"the output folder {output_dir} is a file; choose a folder "
-                            "(it is created if missing).")
-    inputs = {path.resolve() for path in files}
-    folders = {path.resolve().parent for path in files}
-    if output_dir.resolve() in folders:
-        raise ArgumentError(
-            f"the output folder {output_dir} is the folder of the input images: the "
-            "translations would be written among (and over) the originals; choose another "
-            "output folder.")
-    targets, seen = [], {}
-    for path in files:
-        target = output_dir / f"{path.stem}.png"
-        if target.resolve() in inputs:
-            raise ArgumentError(f"writing {target} would overwrite the input {target}; choose "
-                                "another output folder.")
-        if target in seen:
-            raise ArgumentError(f"{seen[target]} and {path} would both be written to {target}; "
-                                "rename one of them or translate them separately.")
-        seen[target] = path
-        targets.append(target)
-    return targets
-
-
-def _save_atomically(target: Path, image) -> None:
-    """Write the PNG under a temporary name, then rename: a full disk or a kill never
-    leaves a partial file under the real name."""
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp.png")
-    try:
-        keras.utils.save_img(temporary, image, scale=False)
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
-def size_multiple(generator) -> int:
-    """What each side of a size-free generator's input must be a multiple of: 2 to the
-    number of its stride-2 convolutions (``models.with_any_input_size``)."""
-    from p2plib import models
-
-    halvings = sum(1 for layer in models.flat_layers(generator)
-                   if isinstance(layer, keras.layers.Conv2D)
-                   and not isinstance(layer, keras.layers.Conv2DTranspose)
-                   and tuple(layer.strides) == (2, 2))
-    return 2 ** halvings
-
-
-def _working_size(generator, image) -> tuple[int, int]:
-    """The size an image is translated at: the generator's, or for a size-free generator the
-    image's own rounded to the nearest multiple it needs."""
-    height, width, _ = input_shape(generator)
-    if height is not None and width is not None:
-        return height, width
-    multiple = size_multiple(generator)
-    return tuple(max(multiple, int(round(side / multiple)) * multiple)
-                 for side in image.shape[:2])
-
-
-def translate_folder(generator, input_dir, output_dir, batch_size: int = 8,
-                     half: str | None = None, resize: bool = False,
-                     test_mode: str = "inference", progress: bool = True) -> list[Path]:
-    """Translate every image of ``input_dir`` into a PNG of the same name in ``output_dir``.
-
-    ``generator``: a Keras model or the path of a ``.keras`` file. Images (any format Pillow
-    reads) go through in batches of ``batch_size``, with a Keras progress bar unless
-    ``progress=False``. ``half="left"``/``"right"`` takes one half of side-by-side pairs.
-    Images of another size than the generator's raise ``InputSizeError``, or are resized to
-    it with ``resize=True``; a size-free generator (``models.with_any_input_size``) takes
-    each image at its own size, rounded to the multiple it needs. ``test_mode`` is the
-    test-time policy (``p2plib.testtime``): ``"paper"`` keeps dropout on and normalises each
-    image by its own statistics, as the paper does at test time, and leaves the model
-    unchanged. Outputs are written atomically and never over an input. Returns them.
-    """
-    return translate_files(generator, image_files(input_dir), output_dir, batch_size, half,
-                           resize, test_mode, progress)
-
-
-def translate_files(generator, files, output_dir, batch_size: int = 8,
-                    half: str | None = None, resize: bool = False,
-                    test_mode: str = "inference", progress: bool = True) -> list[Path]:
-    """``translate_folder`` for a list of image files (one file is a list of one)."""
-    from p2plib import data
-
-    checks.choice(half, "half", (None, "left", "right"))
-    testtime.check_test_mode(test_mode)
-    batch_size = checks.integer(batch_size, "batch_size", minimum=1, example=8)
-    if isinstance(generator, (str, Path)):
-        generator = load_generator(generator)
-    channels = input_shape(generator)[2]
-    size_free = None in input_shape(generator)[:2]
-    files = [Path(path) for path in files]
-    output_dir = Path(output_dir)
-    targets = check_outputs(files, output_dir)
-    output_dir.mkdir(parents=True, exist_ok=True)
-    bar = keras.utils.Progbar(len(files), unit_name="image") if progress else None
-    step = 1 if size_free else batch_size  # images of their own sizes do not stack
-    for start in range(0, len(files), step):
-        batch_files = files[start:start + step]
-        images = []
-        for path in batch_files:
-            image = _read(path, half, channels)
-            size = _working_size(generator, image)
-            if (resize or size_free) and size != tuple(image.shape[:2]):
-                image = data.resize(image, size)
-            check_input_size(generator, tuple(image.shape), images_name=f"images such as {path}")
-            images.append(data.normalize(image))
-        outputs = data.denormalize(testtime.translate(generator, tf.stack(images), test_mode))
-        for target, output in zip(targets[start:start + step], outputs.numpy(), strict=True):
-            _save_atomically(target, output)
-        if bar is not None:
-            bar.add(len(batch_files))
-    return targets

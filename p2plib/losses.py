@@ -13,12 +13,17 @@ from keras import ops
 from p2plib import checks, paper
 from p2plib.errors import ArgumentError
 
+__all__ = [
+    "GAN_MODES", "adversarial_loss", "check_gan_mode", "check_gan_weight",
+    "check_l1_weight", "discriminator_loss", "generator_loss", "l1_loss",
+]
+
 GAN_MODES = ("vanilla", "lsgan")
-L1_WEIGHT = paper.L1_WEIGHT  # lambda
+"""The adversarial losses: cross-entropy on logits (the paper) or least squares (notebook 04)."""
 
 
 def check_gan_mode(gan_mode: str) -> str:
-    """Return ``gan_mode`` if it is one of ``GAN_MODES``, else raise a ValueError."""
+    """Return ``gan_mode`` if it is one of ``GAN_MODES``, else raise a ValueError (notebook 04)."""
     if gan_mode not in GAN_MODES:
         raise ArgumentError(
             f"gan_mode must be one of {GAN_MODES} ('vanilla': binary cross-entropy on logits "
@@ -28,19 +33,21 @@ def check_gan_mode(gan_mode: str) -> str:
 
 
 def check_l1_weight(l1_weight) -> float:
-    """Return ``l1_weight`` (lambda) as a float if it is a number >= 0 (``checks.number``)."""
+    """Return ``l1_weight`` (lambda) as a float if it is a number >= 0
+    (``checks.number``) (notebook 04)."""
     return checks.number(l1_weight, "l1_weight (lambda)", minimum=0,
                          example=f"{paper.L1_WEIGHT:g} as in the paper")
 
 
 def check_gan_weight(gan_weight) -> float:
-    """Return ``gan_weight`` as a float if it is a number >= 0 (``checks.number``)."""
+    """Return ``gan_weight`` as a float if it is a number >= 0 (``checks.number``) (notebook 04)."""
     return checks.number(gan_weight, "gan_weight", minimum=0,
                          example="1 as in the paper, 0 for the L1-only ablation")
 
 
 def adversarial_loss(logits, target_is_real: bool, gan_mode: str = "vanilla"):
-    """Mean loss of patch ``logits`` that should be judged real (True) or generated (False).
+    """Mean loss of patch ``logits`` that should be judged real (True) or generated
+    (False) (notebook 04).
 
     Vanilla: binary cross-entropy on logits, so a logit of 0 (a 50:50 guess) costs log 2.
     Least squares: mean of (logit - 1)^2 for real and logit^2 for generated.
@@ -54,7 +61,8 @@ def adversarial_loss(logits, target_is_real: bool, gan_mode: str = "vanilla"):
 
 
 def discriminator_loss(real_logits, fake_logits, gan_mode: str = "vanilla"):
-    """The discriminator's loss: real pairs judged real, generated pairs judged generated.
+    """The discriminator's loss: real pairs judged real, generated pairs judged
+    generated (notebook 04).
 
     Halved, as the paper does ("we divide the objective by 2 while optimizing D"), so it is
     the mean of the two terms: ``(loss(real, 1) + loss(fake, 0)) / 2``.
@@ -65,7 +73,7 @@ def discriminator_loss(real_logits, fake_logits, gan_mode: str = "vanilla"):
 
 
 def l1_loss(generated, target):
-    """Mean absolute difference between generated and target images."""
+    """Mean absolute difference between generated and target images (notebook 04)."""
     generated = ops.cast(generated, "float32")
     target = ops.cast(target, "float32")
     generated_shape, target_shape = tuple(generated.shape), tuple(target.shape)
@@ -83,7 +91,7 @@ def l1_loss(generated, target):
 
 
 def generator_loss(
-    fake_logits, generated, target, l1_weight: float = L1_WEIGHT, gan_mode: str = "vanilla",
+    fake_logits, generated, target, l1_weight: float = paper.L1_WEIGHT, gan_mode: str = "vanilla",
     gan_weight: float = 1.0,
 ):
     """The generator's loss: fool the discriminator and stay close to the target in L1.

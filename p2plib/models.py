@@ -30,12 +30,23 @@ from keras import layers
 from p2plib import checks, paper
 from p2plib.errors import ArgumentError
 
-LEAKY_SLOPE = paper.LEAKY_SLOPE
-DROPOUT_RATE = paper.DROPOUT_RATE
-DROPOUT_BLOCKS = paper.DROPOUT_BLOCKS
+__all__ = [
+    "GENERATORS", "MAX_FILTER_MULTIPLIER",
+    "NORMS", "UPSAMPLINGS", "arithmetic_receptive_field", "check_generator", "conv_geometry",
+    "downsample", "dtype_policy", "encoder_decoder_generator", "flat_layers", "generator_depth",
+    "level_filters", "patch_conv", "patch_map_size", "patchgan_discriminator", "receptive_field",
+    "sizes_that_fit", "unet_generator", "upsample", "with_any_input_size",
+]
+
 MAX_FILTER_MULTIPLIER = 8
+"""Filters stop doubling at 8 times the base (C64 ... C512), as in the paper (notebook 02)."""
+GENERATORS = ("unet", "encoder-decoder")
+"""The generator architectures: the U-Net (notebook 02) and the encoder-decoder without skips."""
 NORMS = ("batch", "instance", "none")
+"""Normalisation layers a block may use (notebook 02)."""
 UPSAMPLINGS = ("transpose", "resize")
+"""How the decoder doubles the size: a transposed convolution, or resize then
+convolve (notebook 02)."""
 
 
 # --------------------------------------------------------------------------- checks
@@ -63,10 +74,6 @@ def _check_upsampling(upsampling) -> str:
     return upsampling
 
 
-def _height_width(image_size) -> tuple[int, int]:
-    """``256`` or ``(256, 512)`` -> (height, width), checked."""
-    return checks.image_size(image_size, "image_size")
-
 
 def _nearby_multiples(value: int, step: int) -> str:
     below = (value // step) * step
@@ -84,7 +91,7 @@ def _largest_fitting_depth(height: int, width: int) -> int:
 
 def sizes_that_fit(height: int, width: int) -> str:
     """Nearby sizes whose smaller side is a power of two and larger side a multiple of it,
-    as text: ``"32 or 64"``, or ``"(128, 256), (128, 384)"`` for rectangles."""
+    as text: ``"32 or 64"``, or ``"(128, 256), (128, 384)"`` for rectangles (tool)."""
     smaller, larger = min(height, width), max(height, width)
     lower = 2 ** max(int(math.floor(math.log2(smaller))), 1)
     sides = [smaller] if lower == smaller else [lower, 2 * lower]
@@ -118,7 +125,7 @@ def generator_depth(image_size, depth: int | None = None) -> int:
     of it (64, 128, 256, 512, (256, 512)). With ``depth`` both sides must be multiples of
     ``2**depth``. A size that does not fit raises ``ValueError`` naming sizes that would.
     """
-    height, width = _height_width(image_size)
+    height, width = checks.image_size(image_size)
     if depth is None:
         smaller = min(height, width)
         derived = int(round(math.log2(smaller)))
@@ -189,7 +196,7 @@ def downsample(filters: int, size: int = 4, norm: str | None = "batch", name: st
                 name=_part(name, "conv"),
             ),
             _norm_layer(norm, _part(name, "norm")),
-            layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=_part(name, "lrelu")),
+            layers.LeakyReLU(negative_slope=paper.LEAKY_SLOPE, name=_part(name, "lrelu")),
         ],
     )
 
@@ -247,7 +254,7 @@ def upsample(
         [
             *_upsampling_conv(filters, size, upsampling, norm == "none", name),
             _norm_layer(norm, _part(name, "norm")),
-            layers.Dropout(DROPOUT_RATE, name=_part(name, "dropout")) if dropout else None,
+            layers.Dropout(paper.DROPOUT_RATE, name=_part(name, "dropout")) if dropout else None,
             layers.ReLU(name=_part(name, "relu")),
         ],
     )
@@ -277,7 +284,7 @@ def patch_conv(filters: int, size: int = 4, norm: str | None = "batch", name: st
                 name=_part(name, "conv"),
             ),
             _norm_layer(norm, _part(name, "norm")),
-            layers.LeakyReLU(negative_slope=LEAKY_SLOPE, name=_part(name, "lrelu")),
+            layers.LeakyReLU(negative_slope=paper.LEAKY_SLOPE, name=_part(name, "lrelu")),
         ],
     )
 
@@ -286,7 +293,8 @@ def patch_conv(filters: int, size: int = 4, norm: str | None = "batch", name: st
 
 
 def level_filters(depth: int, base_filters: int = 64) -> list[int]:
-    """Filters of each encoder level: 64, 128, 256, 512, 512, ... (capped at 8x base)."""
+    """Filters of each encoder level: 64, 128, 256, 512, 512, ... (capped at 8x
+    base) (notebook 02)."""
     return [base_filters * min(2**level, MAX_FILTER_MULTIPLIER) for level in range(depth)]
 
 
@@ -310,7 +318,7 @@ def _decoder(x, encoder_outputs, filters, skips, norm, dropout, upsampling):
             filters[level],
             4,
             norm=norm,
-            dropout=dropout and step < DROPOUT_BLOCKS,
+            dropout=dropout and step < paper.DROPOUT_BLOCKS,
             upsampling=upsampling,
             name=f"up{step + 1}",
         )(x)
@@ -322,7 +330,7 @@ def _decoder(x, encoder_outputs, filters, skips, norm, dropout, upsampling):
 def _generator(*, skips: bool, image_size, channels, out_channels, base_filters, depth, norm,
                dropout, upsampling, name):
     depth = generator_depth(image_size, depth)
-    height, width = _height_width(image_size)
+    height, width = checks.image_size(image_size)
     channels = _check_channels(channels, "channels")
     out_channels = _check_channels(out_channels, "out_channels")
     base_filters = _check_positive_int(base_filters, "base_filters", "64 in the paper")
@@ -439,7 +447,7 @@ def patchgan_discriminator(
     if image_size is None:
         height = width = None
     else:
-        height, width = _height_width(image_size)
+        height, width = checks.image_size(image_size)
         _check_patch_map_size(image_size, (height, width), n_layers)
 
     target_image = keras.Input((height, width, target_channels), name="target_image")
@@ -492,7 +500,7 @@ def _check_patch_map_size(image_size, height_width, n_layers):
 
 
 def flat_layers(model) -> list:
-    """All layers of ``model`` in order, with the layers of nested blocks spelled out."""
+    """All layers of ``model`` in order, with the layers of nested blocks spelled out (tool)."""
     result = []
     for layer in model.layers:
         if isinstance(layer, keras.Model):
@@ -631,3 +639,42 @@ def receptive_field(model, start_size: int = 32, max_size: int = 2048, seed: int
         "input: each output depends on (nearly) the whole image, e.g. through instance "
         "normalisation or a 1x1 bottleneck. Raise max_size if you expect a finite field."
     )
+
+
+def check_generator(model, name: str = "the model", error=ArgumentError, channels=None,
+                    out_channels=None, fixed_size: bool = False):
+    """Return ``model`` if it is a generator, one batch of images in and one out, else raise
+    ``error`` with a message naming ``name`` and what to do (tool: every caller that takes a
+    generator asks here).
+
+    ``channels`` and ``out_channels`` (a number or a tuple of numbers) are the channel counts
+    the caller can feed and use; ``fixed_size`` asks for an input of known height and width.
+    """
+    try:
+        inputs, outputs = list(model.inputs), list(model.outputs)
+    except (AttributeError, TypeError, ValueError):
+        raise error(f"{name} has no input of known shape (not a Keras model, or a subclassed "
+                    "one); build the generator with the functional API, e.g. "
+                    "p2plib.models.unet_generator.") from None
+    if len(inputs) != 1 or len(inputs[0].shape) != 4:
+        raise error(f"{name} takes inputs {[tuple(i.shape) for i in inputs]}; a generator "
+                    "takes one batch of images [N, H, W, C] (is this the discriminator?). Give "
+                    "a Pix2Pix generator, e.g. a run's generator.keras.")
+    if len(outputs) != 1 or len(outputs[0].shape) != 4:
+        raise error(f"{name} is not an image-to-image model: it outputs "
+                    f"{[tuple(o.shape) for o in outputs]}, not one batch of images "
+                    "[N, H, W, C] (a classifier?). Give a Pix2Pix generator, e.g. a run's "
+                    "generator.keras.")
+    _, height, width, taken = inputs[0].shape
+    given = outputs[0].shape[-1]
+    for wanted, actual, what in ((channels, taken, "input"), (out_channels, given, "output")):
+        allowed = (wanted,) if isinstance(wanted, int) else wanted
+        if allowed is not None and actual not in allowed:
+            listed = " or ".join(str(count) for count in allowed)
+            raise error(f"{name} has {actual} {what} channels; this needs {listed} "
+                        f"(grey: 1, RGB: 3). Give a generator built with {what} channels "
+                        f"{listed}, e.g. models.unet_generator(channels=3, out_channels=3).")
+    if fixed_size and (height is None or width is None):
+        raise error(f"{name} takes images of any size; this needs a fixed input size. Build "
+                    "the generator for one size, e.g. models.unet_generator(256).")
+    return model

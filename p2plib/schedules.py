@@ -13,9 +13,11 @@ from keras import ops
 
 from p2plib import checks, paper
 
+__all__ = ["LinearDecay", "continuous_decay_factor", "linear_decay_factor"]
+
 
 def linear_decay_factor(epoch, n_epochs: int, n_epochs_decay: int):
-    """The factor on the learning rate in (0-based) ``epoch``.
+    """The factor on the learning rate in (0-based) ``epoch`` (notebook 05).
 
     1 for the first ``n_epochs`` epochs, then falling linearly over ``n_epochs_decay``
     epochs: ``1 - (epoch + 1 - n_epochs) / (n_epochs_decay + 1)``, so the last epoch runs at
@@ -26,7 +28,8 @@ def linear_decay_factor(epoch, n_epochs: int, n_epochs_decay: int):
 
 
 def continuous_decay_factor(passed: float, decay_fraction: float) -> float:
-    """The factor when ``passed`` (0 to 1) of the training has gone by: 1 until the last
+    """The factor when ``passed`` (0 to 1) of the training has gone by: 1 until the
+    last (notebook 05).
     ``decay_fraction`` of it begins, then linearly down to 0 at the end."""
     if decay_fraction <= 0:
         return 1.0

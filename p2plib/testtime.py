@@ -1,4 +1,4 @@
-"""The test-time policy: how a trained network runs on new images (introduced in notebook 05).
+"""The test-time policy: how a trained network runs on new images (notebook 05).
 
 Two modes, ``TEST_MODES``:
 
@@ -17,6 +17,7 @@ on the other images of its batch.
 from __future__ import annotations
 
 import contextlib
+import weakref
 
 import keras
 import numpy as np
@@ -26,10 +27,15 @@ from keras import ops
 from p2plib.errors import ArgumentError
 
 TEST_MODES = ("paper", "inference")
+"""The two test-time policies (notebook 05)."""
+
+__all__ = ["TEST_MODES", "check_test_mode", "random_state_kept", "random_states",
+           "run_for_test", "run_with_batch_statistics", "seed_random_states", "translate"]
 
 
 def check_test_mode(test_mode: str) -> str:
-    """Return ``test_mode`` if it is one of ``TEST_MODES``, else raise an ``ArgumentError``."""
+    """Return ``test_mode`` if it is one of ``TEST_MODES``, else raise an
+    ``ArgumentError`` (notebook 05)."""
     if test_mode not in TEST_MODES:
         raise ArgumentError(
             f"test_mode must be one of {TEST_MODES} ('paper': dropout and each image's own "
@@ -40,14 +46,15 @@ def check_test_mode(test_mode: str) -> str:
 
 
 def random_states(model) -> list:
-    """Dropout's random-number state: variables of ``model`` that are not among its weights."""
+    """Dropout's random-number state: variables of ``model`` that are not among its
+    weights (notebook 05)."""
     weights = {id(weight) for weight in model.weights}
     return [variable for variable in model.variables if id(variable) not in weights]
 
 
 @contextlib.contextmanager
 def random_state_kept(model):
-    """Run the block, then put dropout's random state in ``model`` back as it was."""
+    """Run the block, then put dropout's random state in ``model`` back as it was (notebook 05)."""
     states = random_states(model)
     saved = [np.array(variable) for variable in states]
     try:
@@ -59,15 +66,20 @@ def random_state_kept(model):
 
 def seed_random_states(model, seed: int) -> None:
     """Set dropout's random state in ``model`` from ``seed``, so the paper's mode draws the
-    same masks again: ``keras.utils.set_random_seed`` does not reach layers already built."""
+    same masks again (``keras.utils.set_random_seed`` does not reach layers already built;
+    notebook 05).
+
+    Each state takes the value a fresh ``keras.random.SeedGenerator`` of its own seed starts
+    from, so its layout is Keras's business.
+    """
     for index, variable in enumerate(random_states(model)):
-        start = np.zeros(variable.shape, keras.backend.standardize_dtype(variable.dtype))
-        start.flat[:2] = (seed * 1_000_003 + index) % 2**31, 0
-        variable.assign(start)
+        fresh = keras.random.SeedGenerator(seed * 1_000_003 + index)
+        variable.assign(fresh.state.value)
 
 
 def run_with_batch_statistics(model, inputs):
-    """``model(inputs, training=True)`` that leaves the batch-norm moving averages alone.
+    """``model(inputs, training=True)`` that leaves the batch-norm moving averages
+    alone (notebook 05).
 
     Dropout is on and batch normalisation uses the batch's own statistics; the moving
     averages are not updated, while dropout's random state advances so that each call draws
@@ -114,7 +126,7 @@ def _expand(element):
 
 
 def run_for_test(model, inputs, test_mode: str = "paper"):
-    """Run any network (generator or discriminator) at test time in ``test_mode``.
+    """Run any network (generator or discriminator) at test time in ``test_mode`` (notebook 05).
 
     ``"paper"``: each element of the batch alone, with dropout and its own statistics
     (``run_with_batch_statistics``); ``"inference"``: ``model(inputs, training=False)``.
@@ -133,5 +145,24 @@ def translate(generator, input_images, test_mode: str = "paper"):
     moving averages) do not change; ``"inference"`` is Keras's ``training=False``.
     """
     input_images = ops.convert_to_tensor(input_images, "float32")
-    outputs = run_for_test(generator, input_images, test_mode)
+    check_test_mode(test_mode)
+    if tf.executing_eagerly():  # traced once per generator, mode and size: many times faster
+        outputs = _traced(generator, test_mode, tuple(input_images.shape[1:]))(input_images)
+    else:
+        outputs = run_for_test(generator, input_images, test_mode)
     return ops.cast(outputs, "float32")  # float16 under mixed precision
+
+
+_TRACED = weakref.WeakKeyDictionary()  # generator -> {(mode, image shape): traced function}
+
+
+def _traced(generator, test_mode: str, image_shape: tuple):
+    """``run_for_test`` traced for any batch size (one trace, however large the batch: the
+    paper's mode then maps over the batch instead of unrolling it)."""
+    by_key = _TRACED.setdefault(generator, {})
+    key = (test_mode, image_shape)
+    if key not in by_key:
+        spec = tf.TensorSpec((None, *image_shape), tf.float32)
+        by_key[key] = tf.function(lambda images: run_for_test(generator, images, test_mode),
+                                  input_signature=[spec])
+    return by_key[key]

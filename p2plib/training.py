@@ -1,19 +1,12 @@
-"""The ``Pix2Pix`` Keras model, and building it from a training configuration (notebook 05).
+"""Pix2Pix as a Keras model, and building it from a training configuration (notebook 05).
 
-``Pix2Pix(generator, discriminator)`` is a ``keras.Model`` whose ``train_step`` does one
-adversarial update (``p2plib.adversarial``), so ``compile``/``fit``/``evaluate``/``predict``,
-callbacks and ``tf.distribute`` strategies work (``MultiWorkerMirroredStrategy`` too, for
-which Keras 3.15's ``fit`` needs two small detours, below). ``build_networks`` and
-``build_model`` make the networks and the compiled model that a ``config.TrainingConfig``
-describes: the one builder the command line, the recipes, the ablations and the applications
-share.
-
-The pieces it is made of live in modules of their own, and the names the notebooks use are
-importable from here too: the step (``adversarial``: ``make_train_step``,
-``adversarial_update``, ``compute_losses``, ``LOSS_NAMES``), the optimizers
-(``optimizers.paper_optimizer``), the test-time policy (``testtime.translate``,
-``TEST_MODES``), the schedule (``schedules.LinearDecay``) and mixed precision
-(``precision.loss_scaled``).
+``Pix2Pix(generator, discriminator)`` is a ``keras.Model`` whose ``train_step`` runs notebook
+04's ``step.adversarial_step``, so ``compile``/``fit``/``evaluate``/``predict``, callbacks and
+``tf.distribute`` strategies work. Around the step, and only here: the losses' share of a
+batch split over several devices, loss scaling under mixed precision, the losses it reports,
+and the test-time policy of ``evaluate``. ``build_model`` makes the networks and the compiled
+model that a ``config.TrainingConfig`` describes: the one builder the command line, the
+recipes, the ablations and the applications share.
 """
 
 from __future__ import annotations
@@ -21,53 +14,78 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from p2plib import adversarial, losses, models, optimizers, paper, schedules, testtime
-from p2plib.adversarial import (  # noqa: F401 - the names notebook 04 uses
-    LOSS_NAMES,
-    adversarial_update,
-    compute_losses,
-    discriminator_inputs,
-    is_conditional,
-    make_train_step,
-)
+from p2plib import losses, models, optimizers, paper, schedules, step, testtime
 from p2plib.errors import ArgumentError
-from p2plib.optimizers import paper_optimizer  # noqa: F401
-from p2plib.paper import BETA_1, LEARNING_RATE  # noqa: F401
-from p2plib.precision import computes_in_float16, loss_scaled  # noqa: F401
-from p2plib.schedules import LinearDecay, linear_decay_factor  # noqa: F401
-from p2plib.testtime import TEST_MODES, check_test_mode, random_states, translate  # noqa: F401
+
+__all__ = ["Pix2Pix", "build_model", "build_networks", "computes_in_float16",
+           "learning_rate", "loss_scaled"]
 
 
-def _check_networks(generator, discriminator):
-    for name, model, inputs in (("generator", generator, 1), ("discriminator", discriminator, 2)):
-        if not isinstance(model, keras.Model):
-            raise ArgumentError(f"{name} must be a keras.Model; got {model!r}.")
-        try:
-            count = len(model.inputs)
-        except (AttributeError, TypeError, ValueError):  # a subclassed model has no inputs
-            count = None
-        if name == "discriminator" and count == 1:
-            continue  # unconditional: judges images alone (the paper's "GAN" ablation)
-        if count is not None and count != inputs:
-            raise ArgumentError(
-                f"The {name} {model.name!r} takes {count} input(s) but a Pix2Pix {name} takes "
-                f"{inputs} ({'the input image' if inputs == 1 else '[input, target]'}); "
-                "pass Pix2Pix(generator, discriminator) in that order."
-            )
+def computes_in_float16(model) -> bool:
+    """Whether any layer of ``model`` computes in float16 (mixed precision; tool).
+
+    A loaded model keeps its layers' policies, while the model object itself takes the
+    current global one, so the layers are asked.
+    """
+    return model.compute_dtype == "float16" or any(
+        computes_in_float16(layer) for layer in getattr(model, "layers", ()))
+
+
+def loss_scaled(optimizer, model):
+    """``optimizer`` wrapped in Keras's dynamic loss scaling when ``model`` computes in
+    float16, so small float16 gradients do not underflow; else ``optimizer`` (tool)."""
+    if computes_in_float16(model) and not isinstance(
+            optimizer, keras.optimizers.LossScaleOptimizer):
+        return keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+class _ImageOnly:
+    """An unconditional discriminator (the paper's "GAN" ablation, notebook 06) called as the
+    step calls every discriminator, on ``[input, image]``: it judges the image alone."""
+
+    def __init__(self, discriminator):
+        self.discriminator = discriminator
+
+    def __call__(self, pair, training=None):
+        return self.discriminator(pair[1], training=training)
+
+    @property
+    def trainable_variables(self):
+        return self.discriminator.trainable_variables
+
+    @property
+    def weights(self):
+        return self.discriminator.weights
+
+    @property
+    def variables(self):
+        return self.discriminator.variables
+
+
+def _check_networks(generator, discriminator) -> None:
+    try:
+        models.check_generator(generator, "generator")
+    except ArgumentError as error:
+        raise ArgumentError(f"{error} Pass Pix2Pix(generator, discriminator) in that "
+                            "order.") from None
+    if not isinstance(discriminator, keras.Model) or len(discriminator.inputs) not in (1, 2):
+        raise ArgumentError(
+            f"discriminator must be a functional keras.Model taking [input, target] (or the "
+            f"image alone, unconditional); got {discriminator!r}. Pass Pix2Pix(generator, "
+            "discriminator) in that order.")
 
 
 @keras.saving.register_keras_serializable(package="p2plib")
 class Pix2Pix(keras.Model):
-    """Pix2Pix as a Keras model: ``fit`` does one adversarial update per batch.
+    """Pix2Pix as a Keras model: ``fit`` runs one adversarial step per batch (notebook 05).
 
-    Introduced in notebook 05. Holds ``.generator`` and ``.discriminator``; ``compile()``
-    takes two optimizers (the paper's Adam when omitted), ``gan_mode``, ``l1_weight`` and
-    ``gan_weight``. A discriminator with a single input is unconditional. ``fit``,
+    Holds ``.generator`` and ``.discriminator``; ``compile()`` takes two optimizers (the
+    paper's Adam when omitted), ``gan_mode``, ``l1_weight`` and ``gan_weight``. ``fit``,
     ``evaluate`` and ``train_on_batch`` report ``gen_total``, ``gen_gan``, ``gen_l1`` (the
     unweighted L1 distance) and ``disc_loss``. ``test_mode`` ("paper" or "inference", see
     ``p2plib.testtime``) decides how ``evaluate``, ``predict`` and ``translate`` run the
-    networks; in the paper's mode every image is normalised by its own statistics, whatever
-    the batch size. Calling the model (``model(x, training=...)``) follows ``training``.
+    networks. A discriminator with a single input is unconditional.
     """
 
     def __init__(self, generator, discriminator, test_mode="paper", **kwargs):
@@ -75,8 +93,10 @@ class Pix2Pix(keras.Model):
         _check_networks(generator, discriminator)
         self.generator = generator
         self.discriminator = discriminator
+        # A plain object, which Keras does not track: it holds no weights of its own.
+        self._image_only = None if len(discriminator.inputs) == 2 else _ImageOnly(discriminator)
         self.test_mode = testtime.check_test_mode(test_mode)
-        self.loss_trackers = [keras.metrics.Mean(name=name) for name in LOSS_NAMES]
+        self.loss_trackers = [keras.metrics.Mean(name=name) for name in step.LOSS_NAMES]
         self.generator_optimizer = None
         self.discriminator_optimizer = None
         self.gan_mode = "vanilla"
@@ -102,45 +122,56 @@ class Pix2Pix(keras.Model):
 
     def compile(self, generator_optimizer=None, discriminator_optimizer=None, gan_mode="vanilla",
                 l1_weight=paper.L1_WEIGHT, gan_weight=1.0, **kwargs):
-        """Set the optimizers (default: ``paper_optimizer()`` each), GAN loss and lambda.
-
-        ``gan_weight`` scales the generator's adversarial term: 1 in the paper, 0 for the
-        "L1 alone" ablation of notebook 06 (``l1_weight=0`` gives "cGAN alone").
+        """Set the optimizers (default: ``optimizers.paper_optimizer()`` each) and the
+        objective: ``gan_mode``, ``l1_weight`` (lambda) and ``gan_weight`` (0 for the
+        "L1 alone" ablation of notebook 06; ``l1_weight=0`` gives "cGAN alone").
 
         Other keyword arguments (``run_eagerly``, ``jit_compile``, ``steps_per_execution``)
-        go to ``keras.Model.compile``; ``optimizer``, ``loss`` and ``metrics`` are not taken,
-        because Pix2Pix's two optimizers and its losses are fixed by the arguments above.
+        go to ``keras.Model.compile``; ``optimizer``, ``loss`` and ``metrics`` are not taken.
         """
         taken = sorted({"optimizer", "loss", "loss_weights", "metrics"} & set(kwargs))
         if taken:
             raise ArgumentError(
                 f"Pix2Pix.compile() does not take {taken}: pass generator_optimizer and "
-                "discriminator_optimizer, and gan_mode / l1_weight for the losses."
-            )
+                "discriminator_optimizer, and gan_mode / l1_weight for the losses.")
         self.gan_mode = losses.check_gan_mode(gan_mode)
         self.l1_weight = losses.check_l1_weight(l1_weight)
         self.gan_weight = losses.check_gan_weight(gan_weight)
         with self.distribute_strategy.scope():
-            generator_optimizer = generator_optimizer or optimizers.paper_optimizer()
-            discriminator_optimizer = discriminator_optimizer or optimizers.paper_optimizer()
-            adversarial.check_optimizers(generator_optimizer, discriminator_optimizer)
-            self.generator_optimizer = adversarial.prepare_optimizer(generator_optimizer,
-                                                                     self.generator)
-            self.discriminator_optimizer = adversarial.prepare_optimizer(
-                discriminator_optimizer, self.discriminator)
+            self.generator_optimizer, self.discriminator_optimizer = self._prepared(
+                generator_optimizer or optimizers.paper_optimizer(),
+                discriminator_optimizer or optimizers.paper_optimizer())
         super().compile(optimizer=None, **kwargs)
+
+    def _prepared(self, generator_optimizer, discriminator_optimizer):
+        """Two distinct optimizers, loss-scaled where a network computes in float16 and
+        built, so their state exists (and can be checkpointed) before the first step."""
+        for name, optimizer in (("generator_optimizer", generator_optimizer),
+                                ("discriminator_optimizer", discriminator_optimizer)):
+            if not isinstance(optimizer, keras.optimizers.Optimizer):
+                raise ArgumentError(f"{name} must be a keras optimizer such as "
+                                    f"p2plib.optimizers.paper_optimizer(); got {optimizer!r}.")
+        if generator_optimizer is discriminator_optimizer:
+            raise ArgumentError(
+                "The generator and the discriminator need two optimizer instances (each keeps "
+                "its own moments); pass two, e.g. paper_optimizer() twice.")
+        prepared = []
+        for optimizer, network in ((generator_optimizer, self.generator),
+                                   (discriminator_optimizer, self.discriminator)):
+            optimizer = loss_scaled(optimizer, network)
+            if not optimizer.built:
+                optimizer.build(network.trainable_variables)
+            prepared.append(optimizer)
+        return prepared
+
+    @property
+    def _judge_pairs(self):
+        """The discriminator as the step calls it, on ``[input, image]``."""
+        return self._image_only or self.discriminator
 
     @property
     def metrics(self):
         return list(self.loss_trackers)
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Keras 3.15 builds an unbuilt model from a first batch averaged across the replicas,
-        # which fails under MultiWorkerMirroredStrategy (keras-team/keras#20585). A Pix2Pix
-        # is built when it is made (networks) and compiled (optimizers; the trackers build
-        # themselves), so there is nothing to build: only an uncompiled one goes on to Keras.
-        if self.generator_optimizer is None:
-            super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def fit(self, x=None, y=None, **kwargs):
         """``keras.Model.fit``; a ``tf.data.Dataset`` is not reshuffled by default.
@@ -164,38 +195,62 @@ class Pix2Pix(keras.Model):
         if target_images is None:
             raise ArgumentError(
                 "Pix2Pix trains and evaluates on (input, target) pairs; the data gave inputs "
-                "only. Pass a dataset of (input, target) batches or fit(x, y)."
-            )
+                "only. Pass a dataset of (input, target) batches or fit(x, y).")
         if sample_weight is not None:
             raise ArgumentError("Pix2Pix does not use sample weights; pass (input, target) "
                                 "only.")
         return input_images, target_images
 
-    def _track(self, step_losses):
+    def _batch_losses(self, fake_logits, generated, target_images, real_logits):
+        """The four losses of a batch, as ``compile`` set the objective."""
+        gen_total, gen_gan, gen_l1 = losses.generator_loss(
+            fake_logits, generated, target_images, self.l1_weight, self.gan_mode,
+            self.gan_weight)
+        disc_loss = losses.discriminator_loss(real_logits, fake_logits, self.gan_mode)
+        return {"gen_total": gen_total, "gen_gan": gen_gan, "gen_l1": gen_l1,
+                "disc_loss": disc_loss}
+
+    def _track(self, batch_losses):
         for tracker in self.loss_trackers:
-            tracker.update_state(step_losses[tracker.name])
-        results = {tracker.name: tracker.result() for tracker in self.loss_trackers}
-        return _for_several_workers(results)
+            tracker.update_state(batch_losses[tracker.name])
+        return {tracker.name: tracker.result() for tracker in self.loss_trackers}
 
     def train_step(self, data):
         if self.generator_optimizer is None:
             raise RuntimeError("Call compile() on the Pix2Pix model before training it.")
         input_images, target_images = self._pairs(data)
-        step_losses = adversarial.adversarial_update(
-            self.generator, self.discriminator, self.generator_optimizer,
-            self.discriminator_optimizer, input_images, target_images,
-            self.l1_weight, self.gan_mode, self.gan_weight,
-        )
-        return self._track(step_losses)
+        # Gradients from the replicas of a tf.distribute strategy are summed, so each
+        # replica's objective is its share of the global batch's mean; under mixed
+        # precision the optimizers also scale it up (scale_loss is the identity otherwise).
+        share = 1.0 / tf.distribute.get_strategy().num_replicas_in_sync
+        reported = {}
+
+        def generator_objective(fake_logits, generated, target):
+            total, gan, l1 = losses.generator_loss(fake_logits, generated, target,
+                                                   self.l1_weight, self.gan_mode,
+                                                   self.gan_weight)
+            reported.update(gen_total=total, gen_gan=gan, gen_l1=l1)
+            return self.generator_optimizer.scale_loss(total * share), gan, l1
+
+        def discriminator_objective(real_logits, fake_logits):
+            loss = losses.discriminator_loss(real_logits, fake_logits, self.gan_mode)
+            reported["disc_loss"] = loss
+            return self.discriminator_optimizer.scale_loss(loss * share)
+
+        step.adversarial_step(self.generator, self._judge_pairs,
+                              self.generator_optimizer, self.discriminator_optimizer,
+                              input_images, target_images, generator_objective,
+                              discriminator_objective)
+        return self._track(reported)
 
     def test_step(self, data):
         input_images, target_images = self._pairs(data)
-        _, step_losses = adversarial.compute_losses(
-            self.generator, self.discriminator, input_images, target_images,
-            self.l1_weight, self.gan_mode, test_mode=self.test_mode,
-            gan_weight=self.gan_weight,
-        )
-        return self._track(step_losses)
+        generated = testtime.run_for_test(self.generator, input_images, self.test_mode)
+        real_logits, fake_logits = (
+            testtime.run_for_test(self._judge_pairs, [input_images, images],
+                                  self.test_mode)
+            for images in (target_images, generated))
+        return self._track(self._batch_losses(fake_logits, generated, target_images, real_logits))
 
     def predict_step(self, data):
         input_images, _, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -207,8 +262,7 @@ class Pix2Pix(keras.Model):
         return {
             "generator_optimizer": keras.saving.serialize_keras_object(self.generator_optimizer),
             "discriminator_optimizer": keras.saving.serialize_keras_object(
-                self.discriminator_optimizer
-            ),
+                self.discriminator_optimizer),
             "gan_mode": self.gan_mode,
             "l1_weight": self.l1_weight,
             "gan_weight": self.gan_weight,
@@ -236,22 +290,6 @@ class Pix2Pix(keras.Model):
         return cls(generator, discriminator, **config)
 
 
-def _for_several_workers(results: dict) -> dict:
-    """The step's logged losses as Keras can average them across several workers.
-
-    Under ``MultiWorkerMirroredStrategy`` with more than one worker Keras 3.15 averages what a
-    step returns with ``strategy.reduce("MEAN", value, axis=0)``, which refuses scalars
-    (tensorflow/tensorflow#72388). The trackers are synchronised across replicas, so every
-    replica holds the same global means: each goes out as a one-element vector, whose mean
-    over axis 0 is that value again.
-    """
-    strategy = tf.distribute.get_strategy()
-    replicas = strategy.num_replicas_in_sync
-    if replicas == 1 or replicas == len(strategy.extended.worker_devices):
-        return results  # one worker: Keras takes the scalars as they are
-    return {name: tf.reshape(value, [1]) for name, value in results.items()}
-
-
 # --------------------------------------------------------------------------- building
 
 
@@ -268,18 +306,17 @@ def build_networks(config, input_channels: int = 3, target_channels: int = 3):
         generator = build_generator(
             image_size=config.image_size, channels=input_channels,
             out_channels=target_channels, base_filters=config.base_filters, norm=config.norm,
-            dropout=config.dropout, upsampling=config.upsampling,
-        )
+            dropout=config.dropout, upsampling=config.upsampling)
         discriminator = models.patchgan_discriminator(
             image_size=config.image_size, input_channels=input_channels,
             target_channels=target_channels, base_filters=config.base_filters,
-            n_layers=config.n_layers, norm=config.norm, conditional=config.conditional,
-        )
+            n_layers=config.n_layers, norm=config.norm, conditional=config.conditional)
     return generator, discriminator
 
 
 def learning_rate(config, steps_per_epoch: int | None = None):
-    """The learning rate ``config`` trains with: its ``LinearDecay`` over epochs of steps.
+    """The learning rate ``config`` trains with: its ``LinearDecay`` over epochs of
+    steps (notebook 05).
 
     With ``config.minutes`` the rate is a plain number, which ``callbacks.TimeBudget``
     decays over the last share of the time. ``steps_per_epoch`` overrides the config's
@@ -297,19 +334,22 @@ def learning_rate(config, steps_per_epoch: int | None = None):
 
 
 def build_model(config, input_channels: int = 3, target_channels: int = 3,
-                steps_per_epoch: int | None = None) -> Pix2Pix:
+                steps_per_epoch: int | None = None, model_class=None) -> Pix2Pix:
     """A compiled ``Pix2Pix`` with the networks, objective and optimizers of ``config``.
 
     Introduced in notebook 05: the one builder. Keras's random generators are seeded with
     ``config.seed`` first, so one configuration always starts from the same weights. Both
-    networks get the paper's Adam at ``learning_rate(config, steps_per_epoch)``. Call it
-    inside ``strategy.scope()`` to train under a ``tf.distribute`` strategy.
+    networks get the paper's Adam at ``learning_rate(config, steps_per_epoch)``, computed by
+    one fused kernel per variable (``optimizers.FusedAdam``: the same numbers, faster).
+    ``model_class`` replaces ``Pix2Pix`` by a subclass (the command line's several-worker
+    one). Call it inside ``strategy.scope()`` to train under a ``tf.distribute`` strategy.
     """
     keras.utils.set_random_seed(config.seed)
     generator, discriminator = build_networks(config, input_channels, target_channels)
-    model = Pix2Pix(generator, discriminator)
+    model = (model_class or Pix2Pix)(generator, discriminator)
     rate = learning_rate(config, steps_per_epoch)
-    model.compile(optimizers.paper_optimizer(rate, config.beta_1),
-                  optimizers.paper_optimizer(rate, config.beta_1), gan_mode=config.gan_mode,
-                  l1_weight=config.l1_weight, gan_weight=config.gan_weight)
+    model.compile(optimizers.paper_optimizer(rate, config.beta_1, fused=True),
+                  optimizers.paper_optimizer(rate, config.beta_1, fused=True),
+                  gan_mode=config.gan_mode, l1_weight=config.l1_weight,
+                  gan_weight=config.gan_weight)
     return model

@@ -12,9 +12,15 @@ import numpy as np
 
 from p2plib.errors import ArgumentError
 
+__all__ = [
+    "as_display_image", "show_examples", "show_grid", "show_images", "show_pairs",
+    "show_triplets",
+]
+
 
 def as_display_image(image, value_range=None) -> np.ndarray:
-    """An image as a numpy array matplotlib can draw: ``float`` in [0, 1], grey squeezed to 2-D.
+    """An image as a numpy array matplotlib can draw: ``float`` in [0, 1], grey squeezed to
+    2-D (notebook 01).
 
     ``value_range`` is ``(low, high)`` of the input; by default ``uint8`` is (0, 255) and a
     float image is (-1, 1), or (0, 255) when its values go above 1 (e.g. right after a
@@ -63,7 +69,8 @@ def _draw(axis, image, title=None, value_range=None) -> None:
 
 def show_grid(rows, column_titles=None, row_titles=None, size: float = 2.5, value_range=None,
               title=None) -> None:
-    """Draw ``rows`` (a list of lists of images) as a grid; titles over columns and rows."""
+    """Draw ``rows`` (a list of lists of images) as a grid; titles over columns and
+    rows (notebook 01)."""
     rows = [_images_of(row) for row in rows]
     columns = max(len(row) for row in rows)
     aspect = _aspect(rows[0][0])
@@ -89,7 +96,7 @@ def show_grid(rows, column_titles=None, row_titles=None, size: float = 2.5, valu
 
 def show_images(images, titles=None, columns: int | None = None, size: float = 2.5,
                 value_range=None, title=None) -> None:
-    """Show images in a row (or in rows of ``columns``), each with its title."""
+    """Show images in a row (or in rows of ``columns``), each with its title (notebook 01)."""
     images = _images_of(images)
     if titles is not None and len(titles) != len(images):
         raise ArgumentError(f"got {len(images)} images but {len(titles)} titles")
@@ -112,20 +119,22 @@ def show_images(images, titles=None, columns: int | None = None, size: float = 2
 
 def show_pairs(inputs, targets, titles=("input", "target"), count: int | None = None,
                size: float = 2.5, value_range=None, title=None) -> None:
-    """Show input/target pairs, one pair per row (batches [N, H, W, C] or lists)."""
+    """Show input/target pairs, one pair per row (batches [N, H, W, C] or lists) (notebook 01)."""
     show_examples([inputs, targets], titles, count, size, value_range, title)
 
 
 def show_triplets(inputs, targets, outputs, titles=("input", "target", "output"),
                   count: int | None = None, size: float = 2.5, value_range=None,
                   title=None) -> None:
-    """Show input/target/output triplets, one per row: what the generator made next to truth."""
+    """Show input/target/output triplets, one per row: what the generator made next to
+    truth (notebook 01)."""
     show_examples([inputs, targets, outputs], titles, count, size, value_range, title)
 
 
 def show_examples(columns, titles=None, count: int | None = None, size: float = 2.5,
                   value_range=None, title=None) -> None:
-    """Show parallel batches side by side: row i holds example i of every batch in ``columns``."""
+    """Show parallel batches side by side: row i holds example i of every batch in
+    ``columns`` (notebook 01)."""
     columns = [_images_of(column) for column in columns]
     lengths = {len(column) for column in columns}
     if len(lengths) != 1:

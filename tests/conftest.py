@@ -9,12 +9,16 @@ package. ``page`` gives a fresh page whose network requests and console errors a
 recorded; ``assert_clean(page)`` fails when a request left 127.0.0.1 or the console logged
 an error. Without Chromium the browser tests are skipped with a message saying what to
 install, unless ``P2P_REQUIRE_BROWSER=1`` (set by CI), which turns the skip into a failure.
+``web_demo`` is the in-browser drawing demo (``web/build.py``) built once per test session;
+without ONNX Runtime Web (``npm ci --prefix web``) it is None, or a failure under
+``P2P_REQUIRE_BROWSER=1``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import http.server
 import io
 import os
@@ -26,6 +30,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM_ENV = "P2P_CHROMIUM"
 REQUIRE_BROWSER_ENV = "P2P_REQUIRE_BROWSER"
 # Without the background-networking flags Chromium tries to reach Google's hosts at start.
@@ -46,6 +51,15 @@ def smooth_pairs(count, seed, size=32):
     coarse = rng.uniform(-1, 1, (count, 4, 4, 3)).astype("float32")
     inputs = tf.image.resize(coarse, (size, size)).numpy()
     return inputs, -inputs[..., ::-1]
+
+
+def pixels_hash(arrays) -> str:
+    """The first 16 hex digits of the SHA-256 of the arrays' bytes, in order: pins a rendered
+    pair (labels, photo, mask) pixel for pixel."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        digest.update(array.tobytes())
+    return digest.hexdigest()[:16]
 
 
 def tiny_networks(seed=0, dropout=True, norm="batch", size=32):
@@ -113,6 +127,43 @@ def browser(chromium_executable):
                                               args=list(CHROMIUM_FLAGS), headless=True)
         yield launched
         launched.close()
+
+
+def web_builder():
+    """``web/build.py`` (a script, not a package) as the module ``p2p_web_build``."""
+    import importlib.util
+    import sys
+
+    if "p2p_web_build" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("p2p_web_build",
+                                                      ROOT / "web" / "build.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules["p2p_web_build"] = module
+    return sys.modules["p2p_web_build"]
+
+
+@pytest.fixture(scope="session")
+def web_demo(tmp_path_factory) -> Path | None:
+    """The in-browser drawing demo built by ``web/build.py`` once per test session: its
+    folder, or None when ONNX Runtime Web is not installed (a failure under
+    ``P2P_REQUIRE_BROWSER=1``). The pytest-xdist workers of one run share a build: the
+    first builds it under a lock, the others wait for it."""
+    web = web_builder()
+    try:
+        web.runtime_folder()
+    except web.BuildError as error:
+        if os.environ.get(REQUIRE_BROWSER_ENV) == "1":
+            pytest.fail(str(error))
+        return None
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the run's folder, above each worker's own
+    folder = shared / "web-demo"
+    with web.locked(folder):
+        if not (folder / "demo" / "demo.json").is_file():
+            web.build(folder / "demo", cache=None, log=lambda line: None)
+    return folder / "demo"
 
 
 class RecordedPage:
@@ -188,6 +239,30 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
         self.close_connection = True
+
+
+class _StaticServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A browser that closes a connection early (a page left mid-load) is no error."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
+@contextlib.contextmanager
+def served_folder(folder):
+    """``folder`` on a plain static server (http.server) on 127.0.0.1, a free port; yields
+    its address, ending in "/"."""
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    httpd = _StaticServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
 
 
 @pytest.fixture

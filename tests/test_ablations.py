@@ -1,4 +1,4 @@
-"""The paper's ablations in miniature (p2plib.ablations) and the library options they need."""
+"""The paper's ablations in miniature (experiments.ablations) and the library options they need."""
 
 import json
 
@@ -8,7 +8,9 @@ import pytest
 import tensorflow as tf
 
 from conftest import smooth_pairs
-from p2plib import ablations, cli, losses, metrics, models, report, training
+from p2plib import losses, metrics, models, training
+from p2plib.experiments import ablations
+from p2plib.tools import cli, report
 
 SIZE = 32
 
@@ -18,12 +20,15 @@ def tiny_generator(seed=0):
     return models.unet_generator(SIZE, base_filters=4, dropout=False)
 
 
-def generator_gradients(generator, discriminator, inputs, targets, **loss_options):
+def generator_gradients(generator, discriminator, inputs, targets, training=True,
+                        **loss_options):
+    inputs, targets = tf.constant(inputs), tf.constant(targets)
     with tf.GradientTape() as tape:
-        _, step_losses = training.compute_losses(
-            generator, discriminator, inputs, targets, **loss_options
-        )
-    return step_losses, tape.gradient(step_losses["gen_total"], generator.trainable_variables)
+        generated = generator(inputs, training=training)
+        fake_logits = discriminator([inputs, generated], training=training)
+        total, gan, l1 = losses.generator_loss(fake_logits, generated, targets, **loss_options)
+    step_losses = {"gen_total": total, "gen_gan": gan, "gen_l1": l1}
+    return step_losses, tape.gradient(total, generator.trainable_variables)
 
 
 def largest(gradients):
@@ -98,7 +103,6 @@ def test_unconditional_discriminator_takes_the_image_alone():
     assert len(conditional.inputs) == 2 and len(unconditional.inputs) == 1
     assert unconditional.inputs[0].shape[1:] == (SIZE, SIZE, 3)
     assert unconditional.output.shape == conditional.output.shape
-    assert training.is_conditional(conditional) and not training.is_conditional(unconditional)
     # Same receptive field as the conditional PatchGAN of the same depth.
     assert models.receptive_field(unconditional) == models.receptive_field(conditional) == 16
 
@@ -110,14 +114,14 @@ def test_unconditional_discriminator_judges_targets_and_outputs_alone():
     discriminator = models.patchgan_discriminator(
         SIZE, base_filters=4, n_layers=1, conditional=False
     )
-    assert training.discriminator_inputs(discriminator, inputs, targets) is targets
-    generated, step_losses = training.compute_losses(
-        generator, discriminator, inputs, targets, training=False
-    )
+    model = training.Pix2Pix(generator, discriminator, test_mode="inference")
+    model.compile()
+    logs = model.test_on_batch(inputs, targets, return_dict=True)
+    generated = generator(inputs, training=False)
     expected = losses.discriminator_loss(
         discriminator(targets, training=False), discriminator(generated, training=False)
     )
-    np.testing.assert_allclose(step_losses["disc_loss"], expected, rtol=1e-6)
+    np.testing.assert_allclose(logs["disc_loss"], expected, rtol=1e-5)
 
 
 def test_pix2pix_trains_with_an_unconditional_discriminator_and_no_gan_term():
@@ -135,7 +139,7 @@ def test_pix2pix_trains_with_an_unconditional_discriminator_and_no_gan_term():
                                                                       strict=True)) > 0
 
 
-# ------------------------------------------------------------------------- p2plib.ablations
+# --------------------------------------------------------------------- experiments.ablations
 
 
 def test_every_table_is_complete_and_every_setting_fills_a_row():
@@ -154,13 +158,12 @@ def test_every_table_is_complete_and_every_setting_fills_a_row():
 
 
 def test_each_setting_builds_its_own_networks_and_loss_weights():
-    scale = ablations.QUICK.with_changes(base_filters=2)
+    scale = ablations.QUICK_SCALE.with_changes(base_filters=2)
     for setting in ablations.SETTINGS:
         model = training.build_model(ablations.at_scale(setting, scale))
         skips = [layer for layer in model.generator.layers
                  if isinstance(layer, keras.layers.Concatenate)]
         assert bool(skips) == (setting.generator == "unet"), setting.name
-        assert training.is_conditional(model.discriminator) == setting.conditional
         assert len(model.discriminator.inputs) == (2 if setting.conditional else 1)
         config = model.get_compile_config()
         assert (config["l1_weight"], config["gan_weight"]) == (
@@ -173,14 +176,16 @@ def test_each_setting_builds_its_own_networks_and_loss_weights():
 
 def test_a_setting_at_a_scale_takes_the_scale_and_keeps_its_own_choices():
     setting = ablations.at_scale(ablations.setting_named("encoder_decoder_l1"),
-                                 ablations.QUICK, seed=7)
+                                 ablations.QUICK_SCALE, seed=7)
     assert (setting.image_size, setting.base_filters, setting.total_steps, setting.seed) == (
-        ablations.QUICK.image_size, ablations.QUICK.base_filters, ablations.QUICK.total_steps, 7)
+        ablations.QUICK_SCALE.image_size, ablations.QUICK_SCALE.base_filters,
+        ablations.QUICK_SCALE.total_steps, 7)
     assert (setting.generator, setting.gan_weight) == ("encoder-decoder", 0.0)
 
 
 def test_scaled_discriminators_have_the_stated_receptive_fields():
-    scale = ablations.FULL.with_changes(base_filters=2)  # narrow copies measure the same field
+    # narrow copies measure the same field
+    scale = ablations.FULL_SCALE.with_changes(base_filters=2)
     fields = {}
     for label, name in ablations.TABLES["discriminator"]:
         setting = ablations.at_scale(ablations.setting_named(name), scale)
@@ -199,29 +204,24 @@ def test_an_unknown_setting_is_refused_with_the_choices(capsys):
     assert "invalid choice: 'l2'" in capsys.readouterr().err
 
 
-def test_missing_results_name_the_command_that_makes_them(tmp_path):
-    with pytest.raises(FileNotFoundError, match="python -m p2plib ablations"):
-        ablations.load_results(tmp_path / "absent.json")
-
-
 def test_one_setting_end_to_end_writes_an_entry_with_every_column(tmp_path):
     out = tmp_path / "ablations.json"
-    results = ablations.run_all(ablations.QUICK, out, tmp_path / "samples", names=["l1_gan"],
+    results = ablations.run_all(ablations.QUICK_SCALE, out, tmp_path / "samples", names=["l1_gan"],
                                 log=None, test_count=4, sample_count=2)
-    written = ablations.load_results(out)
+    written = json.loads(out.read_text())
     assert written == json.loads(json.dumps(results))
     assert written["complete"] and written["test_pairs"] == 4
     (entry,) = written["settings"]
     assert entry["name"] == "l1_gan" and entry["conditional"] is False
     assert entry["receptive_field"] == 34
-    assert entry["steps"] == ablations.QUICK.total_steps
+    assert entry["steps"] == ablations.QUICK_SCALE.total_steps
     assert set(entry["scores"]) == set(ablations.SCORE_NAMES)
     assert all(np.isfinite(value) for value in entry["scores"].values())
     assert 0 <= entry["scores"]["pixel_accuracy"] <= 1 and entry["scores"]["l1"] > 0
     assert set(written["ground_truth"]) == set(metrics.SEGMENTATION_SCORE_NAMES)
-    assert len(entry["losses"]["gen_l1"]) == ablations.QUICK.epochs
+    assert len(entry["losses"]["gen_l1"]) == ablations.QUICK_SCALE.epochs
     tiles = report.load_image_row(tmp_path / "samples" / entry["samples"])
-    size = ablations.QUICK.image_size
+    size = ablations.QUICK_SCALE.image_size
     assert len(tiles) == 2 and tiles[0].shape == (size, size, 3)
     table = ablations.markdown_table(written, "losses")
     labels = [line.split("|")[1].strip() for line in table.splitlines()[2:]]
@@ -239,7 +239,7 @@ def test_seeds_are_summarised_as_mean_and_sample_sd():
 
 
 def test_the_street_tables_run_with_two_seeds_and_show_error_bars(tmp_path):
-    scale = ablations.QUICK.with_changes(dataset="synthetic-streets", image_size=32)
+    scale = ablations.QUICK_SCALE.with_changes(dataset="synthetic-streets", image_size=32)
     out = tmp_path / "ablations-streets.json"
     results = ablations.run_all(scale, out, tmp_path / "samples", names=["l1"], log=None,
                                 test_count=4, sample_count=2, seeds=[0, 1], data_dir=tmp_path)
@@ -252,7 +252,7 @@ def test_the_street_tables_run_with_two_seeds_and_show_error_bars(tmp_path):
     assert summary["sd"] > 0
     assert (tmp_path / "samples" / "l1.png").is_file()
     assert (tmp_path / "samples" / "l1-seed1.png").is_file()
-    row = ablations.markdown_table(ablations.load_results(out), "generator").splitlines()[2]
+    row = ablations.markdown_table(json.loads(out.read_text()), "generator").splitlines()[2]
     assert row.startswith("| U-Net (L1) |") and " ± " in row
     assert results["segmenter"]["dataset"] == "synthetic-streets"
     # streets have cars: their colour spread is recorded for every run and the real renders

@@ -1,19 +1,16 @@
-"""p2plib.applications: train_task on real folders of pairs, and notebook 07's copy of it."""
+"""experiments.applications: train_task on real folders of pairs and on the named datasets."""
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from p2plib import applications, data, datasets, evaluation, metrics, segmentation, training
+from p2plib import data, datasets, evaluation, metrics, training
+from p2plib.experiments import applications, segmentation
 
 SIZE = 32  # the smallest size the U-Net and SSIM's 11x11 window are comfortable with
 FILTERS = 4
-NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "07_applications.ipynb"
 
 
 def _noise_and_flat_pair(rng):
@@ -85,46 +82,28 @@ def _held_out_arrays(folder):
     return (np.concatenate([i for i, _ in pairs]), np.concatenate([t for _, t in pairs]))
 
 
-def _notebook_function(name: str):
-    """Run notebook 07's set-up cell and the cell defining ``name``; return the function."""
-    cells = [cell for cell in json.loads(NOTEBOOK.read_text(encoding="utf-8"))["cells"]
-             if cell["cell_type"] == "code"]
-    sources = ["".join(cell["source"]) for cell in cells]
-    setup = next(source for source in sources if "from p2plib import" in source)
-    definition = next(source for source in sources if source.startswith(f"def {name}("))
-    namespace: dict = {}
-    exec(compile(setup + "\n" + definition, str(NOTEBOOK), "exec"), namespace)  # noqa: S102
-    return namespace[name]
-
-
-def test_the_notebooks_train_task_is_the_librarys(own_folder, short_run):
-    # Same data, seed and settings: the same weights, samples, scores and losses. (This also
-    # shows that a run is reproducible from its seed.)
-    notebook_train_task = _notebook_function("train_task")
-    ours = notebook_train_task(_task(own_folder))
-    theirs = short_run
-    for a, b in zip(ours.generator.get_weights(), theirs.generator.get_weights(), strict=True):
+def test_a_task_is_reproducible_from_its_seed(own_folder, short_run):
+    # Same data, seed and settings: the same weights, samples, scores and losses.
+    again = _train(own_folder)
+    for a, b in zip(again.generator.get_weights(), short_run.generator.get_weights(),
+                    strict=True):
         np.testing.assert_array_equal(a, b)
-    for a, b in zip(ours.samples, theirs.samples, strict=True):
+    for a, b in zip(again.samples, short_run.samples, strict=True):
         np.testing.assert_array_equal(a, b)
-    assert (ours.before, ours.after, ours.copy_input, ours.history, ours.config) == (
-        theirs.before, theirs.after, theirs.copy_input, theirs.history, theirs.config)
+    assert (again.before, again.after, again.copy_input, again.history, again.config) == (
+        short_run.before, short_run.after, short_run.copy_input, short_run.history,
+        short_run.config)
 
 
-def test_the_notebooks_train_task_scores_streets_on_the_streets_masks(tmp_path, monkeypatch):
+def test_a_street_task_is_scored_on_the_streets_masks(tmp_path):
     # The FCN-score of a street task must use the street masks, not the facades' default.
-    monkeypatch.setenv("P2P_DATA_DIR", str(tmp_path))
     segmenter = segmentation.fcn_segmenter(
         SIZE, num_classes=len(datasets.classes_of("synthetic-streets")))
-    ours = _notebook_function("train_task")(_task("synthetic-streets", steps=2),
-                                            segmenter=segmenter)
-    theirs = _train("synthetic-streets", steps=2, segmenter=segmenter, data_dir=tmp_path)
+    result = _train("synthetic-streets", steps=2, segmenter=segmenter, data_dir=tmp_path)
     _, test = applications.task_datasets(_task("synthetic-streets"), data_dir=tmp_path)
     targets = np.concatenate([target for _, target in test])
     masks = datasets.load_masks("test", SIZE, tmp_path, dataset="synthetic-streets")
-    assert ours.ground_truth == theirs.ground_truth == segmentation.fcn_score(
-        targets, masks, segmenter)
-    assert (ours.before, ours.after) == (theirs.before, theirs.after)
+    assert result.ground_truth == metrics.fcn_score(targets, masks, segmenter)
 
 
 def test_facades_get_the_fcn_score_and_its_ground_truth_row(tmp_path):
@@ -133,7 +112,7 @@ def test_facades_get_the_fcn_score_and_its_ground_truth_row(tmp_path):
     _, test = applications.task_datasets(_task("synthetic-facades"), data_dir=tmp_path)
     targets = np.concatenate([target for _, target in test])
     masks = datasets.load_masks("test", SIZE, tmp_path)
-    assert result.ground_truth == segmentation.fcn_score(targets, masks, segmenter)
+    assert result.ground_truth == metrics.fcn_score(targets, masks, segmenter)
     for scores in (result.before, result.after):
         assert set(metrics.SEGMENTATION_SCORE_NAMES) < set(scores)
 

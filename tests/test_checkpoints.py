@@ -1,4 +1,4 @@
-"""Checkpoints that survive damage (p2plib.checkpoints): real files, truncated and removed."""
+"""Checkpoints that survive damage (p2plib.tools.checkpoints): real files, truncated and removed."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import pytest
 import tensorflow as tf
 
 from conftest import smooth_pairs, tiny_networks
-from p2plib import callbacks, checkpoints, errors, training
+from p2plib import errors, training
+from p2plib.tools import checkpoints
 
 
 def _model(seed=1):
@@ -23,12 +24,12 @@ def _dataset():
 def saved(tmp_path):
     """A folder with the checkpoints of three epochs of 4 steps: ckpt-4, ckpt-8, ckpt-12."""
     _model().fit(_dataset(), epochs=3, verbose=0,
-                 callbacks=[callbacks.TrainingCheckpoint(tmp_path)])
+                 callbacks=[checkpoints.TrainingCheckpoint(tmp_path)])
     return tmp_path
 
 
 def _resume(directory):
-    checkpoint = callbacks.TrainingCheckpoint(directory)
+    checkpoint = checkpoints.TrainingCheckpoint(directory)
     _model(seed=9).fit(_dataset(), epochs=4, verbose=0, callbacks=[checkpoint])
     return checkpoint
 

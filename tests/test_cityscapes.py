@@ -18,8 +18,9 @@ from PIL import Image
 from scipy import ndimage
 
 from conftest import make_archive
-from p2plib import cli, datasets, evaluation
-from p2plib.datasets import streets
+from p2plib import datasets, evaluation, label_colours
+from p2plib.datasets import downloads, palettes, streets
+from p2plib.tools import cli
 
 SIZE = 64
 SPLITS = {"train": 6, "val": 4}
@@ -29,18 +30,18 @@ GROUND = (81, 0, 81)  # another void colour
 
 def cityscapes_ids(street_mask: np.ndarray) -> np.ndarray:
     """The street renderer's class ids as Cityscapes' training ids (by class name)."""
-    lookup = np.array([datasets.CITYSCAPES_CLASSES.index(name)
-                       for name in datasets.STREET_CLASSES], np.uint8)
+    lookup = np.array([palettes.CITYSCAPES_CLASSES.index(name)
+                       for name in palettes.STREET_CLASSES], np.uint8)
     return lookup[street_mask]
 
 
 def cityscapes_pair(seed: int):
     """``(jpeg bytes, true mask)`` of one pair in the real archive's layout."""
-    _, photo, street_mask = datasets.render_street(seed, image_size=SIZE)
+    _, photo, street_mask = streets.render_street(seed, image_size=SIZE)
     mask = cityscapes_ids(street_mask)
-    mask[-EGO_VEHICLE_ROWS:] = datasets.VOID_ID
-    mask[:4, :8] = datasets.VOID_ID
-    labels = datasets.colour_class_ids(mask, datasets.CITYSCAPES_PALETTE)
+    mask[-EGO_VEHICLE_ROWS:] = label_colours.VOID_ID
+    mask[:4, :8] = label_colours.VOID_ID
+    labels = label_colours.labels_to_rgb(mask, palettes.CITYSCAPES_PALETTE)
     labels[:4, :8] = GROUND
     buffer = io.BytesIO()
     Image.fromarray(np.concatenate([photo, labels], axis=1)).save(buffer, "JPEG", quality=90)
@@ -63,7 +64,7 @@ def cityscapes_site(server, archive_pairs, tmp_path, monkeypatch):
                for split, pairs in archive_pairs.items()
                for index, (jpeg, _) in enumerate(pairs)]
     make_archive(site / "datasets" / "cityscapes.tar.gz", members)
-    monkeypatch.setenv(datasets.BASE_URL_ENV, url)
+    monkeypatch.setenv(downloads.BASE_URL_ENV, url)
     monkeypatch.setenv("P2P_DATA_DIR", str(tmp_path / "data"))
     return tmp_path / "data"
 
@@ -77,9 +78,9 @@ def test_the_colour_label_maps_are_read_back_to_their_classes(cityscapes_site, a
     interior = ndimage.minimum_filter(true, 5) == ndimage.maximum_filter(true, 5)
     assert (masks == true)[interior].mean() > 0.995
     assert (masks == true).mean() > 0.85
-    assert (masks[:, -EGO_VEHICLE_ROWS:] == datasets.VOID_ID).mean() > 0.9
-    assert (masks[:, :3, :7] == datasets.VOID_ID).mean() > 0.9  # "ground" is void too
-    car = datasets.CITYSCAPES_CLASSES.index("car")
+    assert (masks[:, -EGO_VEHICLE_ROWS:] == label_colours.VOID_ID).mean() > 0.9
+    assert (masks[:, :3, :7] == label_colours.VOID_ID).mean() > 0.9  # "ground" is void too
+    car = palettes.CITYSCAPES_CLASSES.index("car")
     assert (masks == car).any()
     # cached beside the download, and resized (nearest) to another size
     assert (cityscapes_site / "cityscapes" / "val_masks" / "dataset.json").is_file()
@@ -117,15 +118,15 @@ def test_the_ablations_run_on_the_downloaded_cityscapes(cityscapes_site, tmp_pat
 def test_photo_to_labels_scores_read_the_label_maps_back(cityscapes_site, archive_pairs):
     palette = datasets.palette_of("cityscapes")
     masks = datasets.load_masks("val", SIZE, dataset="cityscapes")
-    drawn = datasets.colour_class_ids(masks, palette).astype(np.float32) / 127.5 - 1.0
+    drawn = label_colours.labels_to_rgb(masks, palette).astype(np.float32) / 127.5 - 1.0
     perfect = evaluation.label_map_scores(drawn, masks, palette)
     assert perfect == {"pixel_accuracy": 1.0, "class_accuracy": 1.0, "class_iou": 1.0}
-    road, car = (datasets.CITYSCAPES_CLASSES.index(name) for name in ("road", "car"))
+    road, car = (palettes.CITYSCAPES_CLASSES.index(name) for name in ("road", "car"))
     wrong = np.where(masks == road, car, masks)
     scores = evaluation.label_map_scores(
-        datasets.colour_class_ids(wrong, palette).astype(np.float32) / 127.5 - 1.0,
+        label_colours.labels_to_rgb(wrong, palette).astype(np.float32) / 127.5 - 1.0,
         masks, palette)
-    road_share = (masks == road).sum() / (masks != datasets.VOID_ID).sum()
+    road_share = (masks == road).sum() / (masks != label_colours.VOID_ID).sum()
     assert scores["pixel_accuracy"] == pytest.approx(1.0 - road_share, abs=1e-6)
     assert scores["class_iou"] < 1.0
 
@@ -148,7 +149,7 @@ def test_evaluate_scores_a_photo_to_labels_generator(tmp_path, monkeypatch, caps
     outputs = evaluation.translate_images(generator, photos, "inference")
     expected = evaluation.label_map_scores(
         outputs, datasets.load_masks("test", 32, dataset="synthetic-streets"),
-        datasets.STREET_PALETTE)
+        palettes.STREET_PALETTE)
     assert scores["count"] == 3
     for column, value in expected.items():
         assert scores[column] == pytest.approx(value, abs=1e-6), column

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from p2plib import cli
+from p2plib.tools import checkpoints, cli
 
 IMAGE_SIZE = "32"
 
@@ -80,11 +80,10 @@ def test_train_writes_a_complete_run_folder(trained_run):
 
 
 def test_resume_continues_from_the_last_checkpoint(trained_run):
-    from p2plib import callbacks
 
     run_dir, output = trained_run
     assert "Resuming from" in output
-    position = callbacks.read_checkpoint_position(run_dir / "checkpoints")
+    position = checkpoints.read_checkpoint_position(run_dir / "checkpoints")
     assert position.step == 3 * 40, "the resumed run did not finish the planned steps"
     assert position.epoch == 3 and position.batch == 0
 
@@ -194,11 +193,11 @@ def test_bad_option_values_are_refused_by_the_parser(environment):
 @pytest.fixture(scope="module")
 def few_pairs(tmp_path_factory):
     """Ten side-by-side facade pairs: 120 steps of batch 1 cross twelve passes over them."""
-    from p2plib import datasets
+    from p2plib.datasets import facades
 
     folder = tmp_path_factory.mktemp("few-pairs")
     for index in range(10):
-        labels, photo, _ = datasets.render_facade(500 + index, image_size=40)
+        labels, photo, _ = facades.render_facade(500 + index, image_size=40)
         Image.fromarray(np.concatenate([labels, photo], axis=1)).save(folder / f"{index}.png")
     return folder
 
@@ -278,12 +277,16 @@ def test_a_damaged_config_json_is_named_with_its_problem(content, expected, tmp_
 
 def test_a_new_run_refuses_a_folder_that_holds_one(trained_run, capsys):
     run_dir, _ = trained_run
-    before = {path: path.stat().st_mtime_ns for path in run_dir.rglob("*") if path.is_file()}
+
+    def run_files():  # the run's own files (the one-writer lock records who last held it)
+        return {path: path.stat().st_mtime_ns for path in run_dir.rglob("*")
+                if path.is_file() and path.name != cli.RUN_LOCK}
+
+    before = run_files()
     assert cli.main(train_arguments(run_dir)) == cli.EXIT_USAGE
     error = capsys.readouterr().err
     assert "already holds a run" in error and "--resume" in error and "--overwrite" in error
-    after = {path: path.stat().st_mtime_ns for path in run_dir.rglob("*") if path.is_file()}
-    assert after == before  # nothing was touched
+    assert run_files() == before  # nothing was touched
 
 
 def test_overwrite_starts_afresh_and_leaves_only_the_new_run(tmp_path, data_dir, monkeypatch):
@@ -296,18 +299,6 @@ def test_overwrite_starts_afresh_and_leaves_only_the_new_run(tmp_path, data_dir,
     assert not (run_dir / "checkpoints" / "ckpt-999.index").exists()
     assert json.loads((run_dir / "config.json").read_text())["epochs"] == 1
     assert (run_dir / cli.GENERATOR_FILE).is_file()
-
-
-def test_resume_without_a_checkpoint_says_there_is_nothing_to_resume(tmp_path, capsys):
-    from p2plib import config
-
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    saved = config.QUICK.with_changes(dataset="synthetic-facades").to_json()
-    (run_dir / "config.json").write_text(json.dumps(saved))
-    assert cli.main(["train", "--run-dir", str(run_dir), "--resume"]) == cli.EXIT_USAGE
-    assert "holds no checkpoint, so there is nothing to resume" in capsys.readouterr().err
-    assert not (run_dir / "checkpoints").exists()
 
 
 def test_a_run_folder_that_is_a_file_is_refused_before_any_data_loads(tmp_path, capsys):

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from p2plib import datasets
-from p2plib.datasets import facades, photos, storage
+from conftest import pixels_hash
+from p2plib import datasets, label_colours
+from p2plib.datasets import facades, palettes, photos, storage
+from p2plib.errors import DatasetError
 
 SMALL = 32  # image size of the datasets written to disk here: quick to generate
 
@@ -36,42 +38,43 @@ def facades_dir(data_dir) -> Path:
 
 
 def test_palette_and_classes():
-    assert 8 <= len(facades.FACADE_CLASSES) <= 12
-    assert datasets.FACADE_PALETTE.shape == (len(datasets.FACADE_CLASSES), 3)
-    assert datasets.FACADE_PALETTE.dtype == np.uint8
-    assert len({tuple(c) for c in datasets.FACADE_PALETTE}) == len(datasets.FACADE_CLASSES)
+    assert 8 <= len(palettes.FACADE_CLASSES) <= 12
+    assert palettes.FACADE_PALETTE.shape == (len(palettes.FACADE_CLASSES), 3)
+    assert palettes.FACADE_PALETTE.dtype == np.uint8
+    assert len({tuple(c) for c in palettes.FACADE_PALETTE}) == len(palettes.FACADE_CLASSES)
 
 
 def test_render_is_deterministic_and_seeds_differ():
-    labels, photo, mask = datasets.render_facade(7, image_size=64)
-    again = datasets.render_facade(7, image_size=64)
+    labels, photo, mask = facades.render_facade(7, image_size=64)
+    again = facades.render_facade(7, image_size=64)
     for first, second in zip((labels, photo, mask), again, strict=True):
         assert first.tobytes() == second.tobytes()
     assert labels.shape == photo.shape == (64, 64, 3) and mask.shape == (64, 64)
     assert labels.dtype == photo.dtype == mask.dtype == np.uint8
-    other_mask = datasets.render_facade(8, image_size=64)[2]
+    other_mask = facades.render_facade(8, image_size=64)[2]
     assert (other_mask != mask).mean() > 0.05
 
 
 def test_labels_are_the_palette_colours_of_the_mask():
-    labels, _, mask = datasets.render_facade(3, image_size=(48, 80))
+    labels, _, mask = facades.render_facade(3, image_size=(48, 80))
     assert labels.shape == (48, 80, 3)
-    np.testing.assert_array_equal(labels, datasets.FACADE_PALETTE[mask])
-    np.testing.assert_array_equal(datasets.rgb_to_labels(labels), mask)
+    np.testing.assert_array_equal(labels, palettes.FACADE_PALETTE[mask])
+    read_back = label_colours.rgb_to_labels(labels, palettes.FACADE_PALETTE)
+    np.testing.assert_array_equal(read_back, mask)
 
 
 def test_every_class_appears_across_layouts():
     seen = set()
     for seed in range(40):
-        seen |= set(np.unique(datasets.render_facade(seed, image_size=64)[2]).tolist())
-    assert seen == set(range(len(datasets.FACADE_CLASSES)))
+        seen |= set(np.unique(facades.render_facade(seed, image_size=64)[2]).tolist())
+    assert seen == set(range(len(palettes.FACADE_CLASSES)))
 
 
 @pytest.mark.parametrize("small_size", [64, (64, 128)])
 def test_same_layout_at_any_size(small_size):
     for seed in range(4):
-        large = datasets.render_facade(seed, image_size=256)[2]
-        small = datasets.render_facade(seed, image_size=small_size)[2]
+        large = facades.render_facade(seed, image_size=256)[2]
+        small = facades.render_facade(seed, image_size=small_size)[2]
         height, width = small.shape
         shrunk = np.asarray(Image.fromarray(large).resize((width, height), Image.NEAREST))
         assert (shrunk == small).mean() > 0.9
@@ -79,7 +82,7 @@ def test_same_layout_at_any_size(small_size):
 
 def test_one_label_map_many_photos():
     seed = 11
-    renders = [datasets.render_facade(seed, image_size=96, photo_seed=k) for k in range(12)]
+    renders = [facades.render_facade(seed, image_size=96, photo_seed=k) for k in range(12)]
     for labels, _, mask in renders[1:]:
         np.testing.assert_array_equal(labels, renders[0][0])
         np.testing.assert_array_equal(mask, renders[0][2])
@@ -104,8 +107,8 @@ def test_prepare_writes_side_by_side_pairs_and_masks(facades_dir, data_dir):
     labels, photo = read_pair(facades_dir / "val" / "0003.png")
     assert labels.shape == photo.shape == (SMALL, SMALL, 3)
     mask = np.asarray(Image.open(facades_dir / "val_masks" / "0003.png"))
-    np.testing.assert_array_equal(labels, datasets.FACADE_PALETTE[mask])
-    expected = datasets.render_facade(facades.SPLIT_SEED_OFFSETS["val"] + 3, SMALL)
+    np.testing.assert_array_equal(labels, palettes.FACADE_PALETTE[mask])
+    expected = facades.render_facade(storage.SPLIT_SEED_OFFSETS["val"] + 3, SMALL)
     np.testing.assert_array_equal(photo, expected[1])
     assert not [p for p in data_dir.iterdir() if p.name.startswith(".")]  # no temp folders
 
@@ -117,9 +120,30 @@ def test_prepare_twice_reuses_the_folder(facades_dir, data_dir):
 
 
 def test_splits_use_disjoint_seeds():
-    offsets = facades.SPLIT_SEED_OFFSETS
+    offsets = storage.SPLIT_SEED_OFFSETS
     ranges = [set(range(offsets[s], offsets[s] + n)) for s, n in facades.SPLIT_SIZES.items()]
     assert all(not (a & b) for i, a in enumerate(ranges) for b in ranges[i + 1:])
+
+
+# Rendered with the generator before p2plib.datasets was split into modules.
+FACADE_HASHES = {(0, 64): "1cb1cb886e03a4b4", (7, 64): "e3cca27013a13afd",
+                 (2_000_011, 256): "e83f72f23c17bfc4"}
+EDGES_HASHES = {("train", 0, 64): "dd892e14530e014f", ("val", 3, 256): "631ee5a56f511495"}
+
+
+def test_generated_pixels_are_pinned():
+    """The facades and the photos-edges pairs are what they were, pixel for pixel.
+
+    A change that alters a single pixel of a generated dataset must be deliberate: bump the
+    generator's GENERATOR_VERSION (so that datasets on disk are made again) and update these
+    hashes. A mismatch with the generator untouched means this machine's numpy (or Pillow,
+    scikit-image) computes some pixel differently.
+    """
+    for (seed, size), expected in FACADE_HASHES.items():
+        assert pixels_hash(facades.render_facade(seed, size)) == expected, (seed, size)
+    for (split, index, size), expected in EDGES_HASHES.items():
+        pair = photos.make_pair("edges", split, index, size)
+        assert pixels_hash(pair) == expected, (split, index, size)
 
 
 def test_generation_is_byte_identical(tmp_path):
@@ -152,7 +176,8 @@ def test_load_masks_match_the_files(facades_dir, data_dir):
     files = sorted((facades_dir / "test").glob("*.png"))
     for index in (0, 57, 99):
         labels, _ = read_pair(files[index])
-        np.testing.assert_array_equal(datasets.rgb_to_labels(labels), masks[index])
+        labels_ids = label_colours.rgb_to_labels(labels, palettes.FACADE_PALETTE)
+        np.testing.assert_array_equal(labels_ids, masks[index])
 
 
 def test_load_gives_labels_as_input_and_photo_as_target(facades_dir, data_dir):
@@ -190,7 +215,7 @@ def test_photo_splits_are_disjoint_and_bundled():
     assert set().union(*split_sets.values()) == set(photos.PHOTO_FILES)
     for name, file in photos.PHOTO_FILES.items():
         assert (Path(skdata.__file__).parent / file).is_file(), file  # ships in the wheel
-        photo = datasets.load_photo(name)
+        photo = photos.load_photo(name)
         assert photo.ndim == 3 and photo.shape[2] == 3 and photo.dtype == np.uint8
 
 
@@ -261,41 +286,58 @@ def test_names_and_info():
 
 
 def test_unknown_name_lists_the_names():
-    with pytest.raises(datasets.DatasetError, match="unknown dataset 'facade'.*synthetic-facades"):
+    with pytest.raises(DatasetError, match="unknown dataset 'facade'.*synthetic-facades"):
         datasets.info("facade")
-    with pytest.raises(datasets.DatasetError, match="edges2shoes"):
+    with pytest.raises(DatasetError, match="edges2shoes"):
         datasets.load("no-such-dataset")
 
 
 def test_bad_split_lists_the_splits(tmp_path):
-    with pytest.raises(datasets.DatasetError, match=r"no split 'training'.*\['train', 'val'"):
+    with pytest.raises(DatasetError, match=r"no split 'training'.*\['train', 'val'"):
         datasets.path("synthetic-facades", "training", SMALL, tmp_path)
-    with pytest.raises(datasets.DatasetError, match="no split 'test'"):
+    with pytest.raises(DatasetError, match="no split 'test'"):
         datasets.path("maps", "test", data_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []  # refused before generating or downloading
 
 
 @pytest.mark.parametrize("size", [0, 4, "64", (64,), 64.0, True])
 def test_bad_image_size(size, tmp_path):
-    with pytest.raises(datasets.DatasetError, match="image_size"):
+    with pytest.raises(DatasetError, match="image_size"):
         datasets.prepare("synthetic-facades", image_size=size, data_dir=tmp_path)
 
 
 def test_generated_datasets_are_not_downloaded(tmp_path):
-    with pytest.raises(datasets.DatasetError, match=r"not downloaded; use prepare"):
+    with pytest.raises(DatasetError, match=r"not downloaded; use prepare"):
         datasets.download("photos-edges", data_dir=tmp_path)
 
 
 def test_nearest_palette_colours_give_class_ids_and_void_colours_give_void():
     palette = np.array([(0, 0, 142), (128, 64, 128)], np.uint8)
     image = np.array([[(2, 1, 140), (120, 70, 130), (3, 3, 3)]], np.uint8)
-    np.testing.assert_array_equal(datasets.nearest_class_ids(image, palette), [[0, 1, 0]])
-    with_void = datasets.nearest_class_ids(image, palette, void_colours=[(0, 0, 0)])
-    np.testing.assert_array_equal(with_void, [[0, 1, datasets.VOID_ID]])
-    batch = datasets.nearest_class_ids(np.stack([image, image[:, ::-1]]), palette)
+    np.testing.assert_array_equal(label_colours.rgb_to_labels(image, palette), [[0, 1, 0]])
+    with_void = label_colours.rgb_to_labels(image, palette, void_colours=[(0, 0, 0)])
+    np.testing.assert_array_equal(with_void, [[0, 1, label_colours.VOID_ID]])
+    batch = label_colours.rgb_to_labels(np.stack([image, image[:, ::-1]]), palette)
     assert batch.shape == (2, 1, 3)
     np.testing.assert_array_equal(batch[1], [[0, 1, 0]])
-    drawn = datasets.colour_class_ids(with_void, palette)
+    drawn = label_colours.labels_to_rgb(with_void, palette)
     np.testing.assert_array_equal(drawn, [[palette[0], palette[1], (0, 0, 0)]])
     with pytest.raises(ValueError, match=r"\[\.\.\., H, W, 3\] RGB; got shape \(4, 4\)"):
-        datasets.nearest_class_ids(np.zeros((4, 4)), palette)
+        label_colours.rgb_to_labels(np.zeros((4, 4)), palette)
+
+
+def test_every_datasets_module_lists_only_its_own_names():
+    """Each module of p2plib.datasets has ``__all__``, and every function and class it lists is
+    defined there: a name lives in one module and is imported from there (no re-exports)."""
+    import importlib
+    import pkgutil
+
+    modules = [datasets] + [importlib.import_module(f"p2plib.datasets.{info.name}")
+                            for info in pkgutil.iter_modules(datasets.__path__)]
+    assert len(modules) >= 10
+    for module in modules:
+        assert hasattr(module, "__all__"), module.__name__
+        for name in module.__all__:
+            value = getattr(module, name)
+            if callable(value):
+                assert value.__module__ == module.__name__, (module.__name__, name)

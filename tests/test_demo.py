@@ -3,9 +3,11 @@ app itself driven with the mouse in headless Chromium (p2plib.demo, notebook 09)
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -18,20 +20,21 @@ import pytest
 from PIL import Image
 
 from conftest import lively_generator
-from p2plib import cli, data, demo, models, testtime
-from p2plib.datasets import (
-    FACADE_CLASSES,
-    FACADE_PALETTE,
-    HOLE_COLOUR,
-    STREET_CLASSES,
-    facades,
-)
+from p2plib import data, models, testtime
+from p2plib.datasets import palettes
+from p2plib.datasets.palettes import FACADE_CLASSES, FACADE_PALETTE, STREET_CLASSES
+from p2plib.datasets.photos import HOLE_COLOUR
+from p2plib.demo import drawings, gradio_app, translation
 from p2plib.errors import ArgumentError, ModelFileError
+from p2plib.label_colours import labels_to_rgb, rgb_to_labels
+from p2plib.tools import cli
 
-SIZE = 32  # the generator's side; the drawing surface is 8 times larger (demo.canvas_size)
+SIZE = 32  # the generator's side; the drawing surface is 8 times larger (drawings.canvas_size)
 SCREENSHOT_ENV = "P2P_DEMO_SCREENSHOT"  # save the browser test's screenshot here
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 WALL, WINDOW, DOOR = (FACADE_CLASSES.index(name) for name in ("wall", "window", "door"))
+facade_rgb = functools.partial(labels_to_rgb, palette=FACADE_PALETTE)  # class ids -> colours
+facade_ids = functools.partial(rgb_to_labels, palette=FACADE_PALETTE)  # and back
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +46,7 @@ def facade_drawing(size=256):
     """A facade label map at ``size`` with blended (antialiased) edges around a window."""
     ids = np.full((size, size), WALL, np.uint8)
     ids[size // 4:size // 2, size // 4:size // 2] = WINDOW
-    drawing = facades.labels_to_rgb(ids).astype(np.float32)
+    drawing = facade_rgb(ids).astype(np.float32)
     edge = size // 4 - 1  # a column of half wall, half window, as a stroke's edge looks
     drawing[:, edge] = (FACADE_PALETTE[WALL].astype(int) + FACADE_PALETTE[WINDOW]) / 2
     return np.round(drawing).astype(np.uint8), ids
@@ -58,10 +61,10 @@ def colours(image) -> set:
 
 def test_a_drawing_becomes_a_label_map_of_palette_colours_only():
     drawing, ids = facade_drawing()
-    labels = demo.label_map(drawing, "facades")
+    labels = drawings.label_map(drawing, "facades")
     # the blend is not a class: every pixel takes the nearest palette colour
     assert colours(drawing) - colours(FACADE_PALETTE)
-    prepared = demo.generator_input(drawing, "facades", (256, 256))
+    prepared = drawings.generator_input(drawing, "facades", (256, 256))
     assert colours(prepared) <= colours(FACADE_PALETTE)
     edge = 256 // 4 - 1
     unblended = np.ones(ids.shape, bool)
@@ -73,17 +76,17 @@ def test_a_drawing_becomes_a_label_map_of_palette_colours_only():
 def test_resizing_to_the_generator_is_nearest_neighbour_and_exact():
     ids = np.kron(np.arange(64, dtype=np.uint8).reshape(8, 8) % len(FACADE_CLASSES),
                   np.ones((32, 32), np.uint8))  # 8x8 blocks of 32x32 pixels
-    drawing = facades.labels_to_rgb(ids)
-    small = demo.label_map(drawing, "facades", (8, 8))
+    drawing = facade_rgb(ids)
+    small = drawings.label_map(drawing, "facades", (8, 8))
     assert np.array_equal(small, np.arange(64).reshape(8, 8) % len(FACADE_CLASSES))
-    prepared = demo.generator_input(drawing, "facades", (16, 16))
-    assert np.array_equal(prepared, facades.labels_to_rgb(ids[::16, ::16]))
+    prepared = drawings.generator_input(drawing, "facades", (16, 16))
+    assert np.array_equal(prepared, facade_rgb(ids[::16, ::16]))
 
 
 def test_translate_drawing_is_the_steps_by_hand(generator):
     drawing, _ = facade_drawing()
-    picture = demo.translate_drawing(generator, drawing, "facades", "inference")
-    by_hand_input = facades.labels_to_rgb(facades.rgb_to_labels(
+    picture = translation.translate_drawing(generator, drawing, "facades", "inference")
+    by_hand_input = facade_rgb(facade_ids(
         np.asarray(Image.fromarray(drawing).resize((SIZE, SIZE), Image.NEAREST))))
     batch = data.normalize(by_hand_input[None])
     by_hand = data.denormalize(testtime.translate(generator, batch, "inference")).numpy()[0]
@@ -93,7 +96,7 @@ def test_translate_drawing_is_the_steps_by_hand(generator):
     # the paper's mode goes through the same path: dropout on, the moving averages untouched
     means = [np.array(layer.moving_mean) for layer in models.flat_layers(generator)
              if isinstance(layer, keras.layers.BatchNormalization)]
-    paper = demo.translate_drawing(generator, drawing, "facades", "paper")
+    paper = translation.translate_drawing(generator, drawing, "facades", "paper")
     assert paper.shape == picture.shape and not np.array_equal(paper, picture)
     after = [np.array(layer.moving_mean) for layer in models.flat_layers(generator)
              if isinstance(layer, keras.layers.BatchNormalization)]
@@ -103,37 +106,37 @@ def test_translate_drawing_is_the_steps_by_hand(generator):
 def test_edges_holes_and_grey_photos_keep_what_the_task_shows():
     rng = np.random.default_rng(0)
     scribble = rng.integers(0, 256, (64, 64, 3)).astype(np.uint8)
-    edges = demo.generator_input(scribble, "edges", (32, 32))
+    edges = drawings.generator_input(scribble, "edges", (32, 32))
     assert set(np.unique(edges)) <= {0, 255}
     assert np.array_equal(edges[..., 0], edges[..., 2])
     photo = rng.integers(0, 256, (64, 64, 3)).astype(np.uint8)
     photo[10:30, 20:50] = HOLE_COLOUR
-    holes = demo.generator_input(photo, "inpainting", (32, 32))
+    holes = drawings.generator_input(photo, "inpainting", (32, 32))
     hole = np.all(holes == HOLE_COLOUR, axis=-1)
     assert hole[5:15, 10:25].all() and hole.sum() == 10 * 15  # exactly the resized hole
-    grey = demo.generator_input(photo, "colorization", (32, 32))
+    grey = drawings.generator_input(photo, "colorization", (32, 32))
     assert np.array_equal(grey[..., 0], grey[..., 1]) and np.array_equal(grey[..., 1],
                                                                          grey[..., 2])
 
 
 def test_the_tools_brush_rectangle_and_fill():
-    drawing = facades.labels_to_rgb(np.full((40, 40), WALL, np.uint8))
+    drawing = facade_rgb(np.full((40, 40), WALL, np.uint8))
     drawing[20:30, 20:30] = FACADE_PALETTE[DOOR]
     mask = np.zeros((40, 40), bool)
     mask[2:4, 2:12] = True  # a stroke along a line
     mask[22, 22:24] = True  # a click in the door
     inks = np.where(mask, WINDOW, 0)
-    brushed = facades.rgb_to_labels(demo.apply_stroke(drawing, mask, inks, "facades", "brush"))
+    brushed = facade_ids(drawings.apply_stroke(drawing, mask, inks, "facades", "brush"))
     assert (brushed[mask] == WINDOW).all() and (brushed[~mask] != WINDOW).all()
-    boxed = facades.rgb_to_labels(
-        demo.apply_stroke(drawing, mask, inks, "facades", "rectangle"))
+    boxed = facade_ids(
+        drawings.apply_stroke(drawing, mask, inks, "facades", "rectangle"))
     assert (boxed[2:4, 2:12] == WINDOW).all() and (boxed[22:23, 22:24] == WINDOW).all()
     assert (boxed == WINDOW).sum() == 2 * 10 + 2
-    filled = facades.rgb_to_labels(demo.apply_stroke(drawing, mask, inks, "facades", "fill"))
+    filled = facade_ids(drawings.apply_stroke(drawing, mask, inks, "facades", "fill"))
     assert (filled[20:30, 20:30] == WINDOW).all()  # the click filled the door
     assert (filled == WINDOW).sum() == 40 * 40  # the line filled the wall around it
     with pytest.raises(ArgumentError, match="tools"):
-        demo.apply_stroke(drawing, mask, inks, "edges", "fill")
+        drawings.apply_stroke(drawing, mask, inks, "edges", "fill")
 
 
 def test_a_stroke_is_read_from_the_layer_in_its_own_ink():
@@ -141,31 +144,31 @@ def test_a_stroke_is_read_from_the_layer_in_its_own_ink():
     layer[10:20, 10:20] = (*FACADE_PALETTE[DOOR], 255)
     layer[40:50, 40:50] = (*(FACADE_PALETTE[WINDOW] // 2 + 60), 255)  # off-palette ink
     layer[0:5, 0:5] = (*FACADE_PALETTE[DOOR], 40)  # faint antialiasing: not the stroke
-    mask = demo.stroke_mask([layer], (32, 32))
-    inks = demo.stroke_inks([layer], (32, 32), "facades")
+    mask = drawings.stroke_mask([layer], (32, 32))
+    inks = drawings.stroke_inks([layer], (32, 32), "facades")
     assert mask.sum() == 2 * 25 and not mask[0:3, 0:3].any()
     assert (inks[5:10, 5:10] == DOOR).all()
-    nearest = facades.rgb_to_labels(layer[45:46, 45:46, :3])[0, 0]
+    nearest = facade_ids(layer[45:46, 45:46, :3])[0, 0]
     assert (inks[20:25, 20:25] == nearest).all()
-    assert demo.stroke_mask([np.zeros((8, 8, 4), np.uint8)], (8, 8)) is None
+    assert drawings.stroke_mask([np.zeros((8, 8, 4), np.uint8)], (8, 8)) is None
 
 
 def test_models_that_do_not_fit_the_task_are_refused(generator):
     discriminator = models.patchgan_discriminator(SIZE, base_filters=4, n_layers=1)
     with pytest.raises(ModelFileError, match="discriminator"):
-        demo.check_generator(discriminator, "facades")
+        translation.check_generator(discriminator, "facades")
     grey = models.unet_generator(SIZE, channels=1, base_filters=4)
-    with pytest.raises(ModelFileError, match="1-channel"):
-        demo.check_generator(grey, "facades")
+    with pytest.raises(ModelFileError, match="has 1 input channels; this needs 3"):
+        translation.check_generator(grey, "facades")
     with pytest.raises(ArgumentError, match="task must be one of"):
-        demo.DrawingDemo(generator, task="cats")
+        gradio_app.DrawingDemo(generator, task="cats")
     with pytest.raises(ArgumentError, match="keras.Model"):
-        demo.resolve_generator(42)
+        translation.resolve_generator(42)
 
 
 @pytest.mark.parametrize("task", ["streets", "edges", "inpainting", "colorization"])
 def test_every_task_draws_uploads_and_undoes(task, generator, tmp_path):
-    app = demo.DrawingDemo(generator, task)
+    app = gradio_app.DrawingDemo(generator, task)
     state = app.start_state()
     drawing = state["drawing"]
     assert drawing.shape == (*app.canvas, 3)
@@ -175,13 +178,15 @@ def test_every_task_draws_uploads_and_undoes(task, generator, tmp_path):
         shown, seen, _, state = app.on_stroke({"layers": [layer]}, state, "brush", "inference")
         assert np.array_equal(state["drawing"][10:60, 10:60],
                               np.broadcast_to(app.task.ink_colours[0], (50, 50, 3)))
-        assert np.array_equal(seen, demo.generator_input(state["drawing"], task, app.size))
-        assert np.array_equal(shown, demo.translate_drawing(generator, state["drawing"], task))
+        assert np.array_equal(seen, drawings.generator_input(state["drawing"], task, app.size))
+        assert np.array_equal(shown, translation.translate_drawing(generator, state["drawing"],
+                                                                   task))
         *_, editor, state = app.on_undo(state, "inference")
         assert np.array_equal(state["drawing"], drawing)
-        assert np.array_equal(editor["background"], drawing)
+        assert np.array_equal(editor["background"][..., :3], drawing)
+        assert (editor["background"][..., 3] == 255).all()
     upload = tmp_path / "upload.png"
-    Image.fromarray(demo.held_out_photo(5, (80, 120))).save(upload)
+    Image.fromarray(drawings.held_out_photo(5, (80, 120))).save(upload)
     _, seen, _, state = app.on_upload(str(upload), state, "inference")
     assert state["drawing"].shape == (*app.canvas, 3)
     if task == "colorization":  # the photo is turned grey
@@ -190,11 +195,67 @@ def test_every_task_draws_uploads_and_undoes(task, generator, tmp_path):
         assert set(np.unique(seen)) <= {0, 255}
     _, cleared, _, state = app.on_clear(state, "inference")
     if task == "streets":  # all road
-        assert set(np.unique(demo.label_map(cleared, task))) == {STREET_CLASSES.index("road")}
+        assert set(np.unique(drawings.label_map(cleared, task))) == {STREET_CLASSES.index("road")}
     elif task == "edges":  # all white
         assert set(np.unique(cleared)) == {255}
     else:  # the uploaded photo again, without holes
         assert not np.all(cleared == HOLE_COLOUR, axis=-1).any()
+
+
+# --------------------------------------------------------------------------- languages
+
+
+def test_every_class_of_every_dataset_has_one_chinese_name():
+    han = re.compile(r"^[\u4e00-\u9fff]+$")
+    for classes in (palettes.FACADE_CLASSES, palettes.STREET_CLASSES,
+                    palettes.CITYSCAPES_CLASSES):
+        names = palettes.class_names(classes, "zh")
+        assert len(names) == len(classes) == len(set(names)), names
+        assert all(han.match(name) for name in names), names
+        assert palettes.class_names(classes, "en") == classes
+    used = set(palettes.FACADE_CLASSES + palettes.STREET_CLASSES + palettes.CITYSCAPES_CLASSES)
+    assert set(palettes.CHINESE_CLASS_NAMES) == used  # no name the datasets do not have
+    with pytest.raises(ArgumentError, match="language must be one of"):
+        palettes.class_names(FACADE_CLASSES, "fr")
+    with pytest.raises(ArgumentError, match="CHINESE_CLASS_NAMES"):
+        palettes.class_names(["unicorn"], "zh")
+
+
+def components(app) -> dict:
+    """The app's components by their ``elem_id``."""
+    return {block.elem_id: block for block in app.blocks.blocks.values()
+            if getattr(block, "elem_id", None)}
+
+
+@pytest.mark.parametrize("task", ["streets", "inpainting"])
+def test_in_chinese_the_app_shows_the_tables_names_and_keeps_its_values(task, generator):
+    app = gradio_app.DrawingDemo(generator, task, language="zh")
+    shown, texts, inks = components(app), gradio_app.TEXTS["zh"], drawings.get_task(task).inks
+    if task == "streets":  # the class names of palettes' table, beside the values handlers get
+        names = palettes.class_names(STREET_CLASSES, "zh")
+        assert shown["ink"].choices == list(zip(names, STREET_CLASSES, strict=True))
+        assert [entry["token"] for entry in shown["palette"].value] == list(names)
+        assert set(shown["palette"].color_map) == set(names)
+        assert shown["ink"].value == "building"
+    else:
+        assert shown["ink"].choices == [("孔洞", "hole")] and inks == ("hole",)
+    assert shown["tool"].choices == [(texts["tools"][tool], tool)
+                                     for tool in drawings.get_task(task).tools]
+    assert [value for _, value in shown["test-mode"].choices] == list(testtime.TEST_MODES)
+    for elem_id, key in [("random", "random"), ("undo", "undo"), ("clear", "clear")]:
+        assert shown[elem_id].value == texts[key]
+    assert shown["drawing"].label == "画板"
+    heading = next(block.value for block in app.blocks.blocks.values()
+                   if type(block).__name__ == "Markdown")
+    assert texts["tasks"][task] in heading and texts["hints"][task] in heading
+    english = components(gradio_app.DrawingDemo(generator, task))
+    assert english["ink"].choices == [(ink, ink) for ink in inks]
+    assert english["random"].value == "Random"
+    assert set(gradio_app.TEXTS["en"]) == set(texts)
+    assert all(set(table) == set(gradio_app.TEXTS["en"][key]) for key, table in texts.items()
+               if isinstance(table, dict))
+    with pytest.raises(ArgumentError, match="language must be one of"):
+        gradio_app.DrawingDemo(generator, task, language="fr")
 
 
 # --------------------------------------------------------------------------- command line
@@ -211,7 +272,8 @@ def test_help_documents_every_option(capsys):
         cli.main(["demo", "--help"])
     assert exit_info.value.code == 0
     text = capsys.readouterr().out
-    for option in ("--model", "--pretrained", "--task", "--host", "--port", "--test-mode"):
+    for option in ("--model", "--pretrained", "--task", "--host", "--port", "--test-mode",
+                   "--language"):
         assert option in text
     assert "facades" in text and "127.0.0.1" in text
 
@@ -230,7 +292,7 @@ def model_files(tmp_path_factory, generator):
 
 @pytest.mark.parametrize(("case", "expected"), [
     ("missing", "no such file"),
-    ("grey", "3 input and 3 output channels"),
+    ("grey", "1 input channels; this needs 3"),
     ("discriminator", "discriminator"),
     ("pretrained", "pretrained"),
     ("mismatch", "drop --task"),
@@ -261,8 +323,8 @@ def test_the_command_serves_the_app_until_interrupted(model_files):
 
     process = subprocess.Popen(
         [sys.executable, "-m", "p2plib", "demo", "--model", str(model_files["generator"]),
-         "--port", "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONFAULTHANDLER": "1"})
+         "--port", "0", "--language", "zh"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONFAULTHANDLER": "1"})
     watchdog = threading.Timer(240, process.kill)  # a hung server fails the test, not CI
     watchdog.start()
     try:
@@ -272,6 +334,8 @@ def test_the_command_serves_the_app_until_interrupted(model_files):
         with urllib.request.urlopen(url + "config", timeout=60) as response:
             config = json.loads(response.read())
         assert "imageeditor" in {component.get("type") for component in config["components"]}
+        labels = {component.get("props", {}).get("label") for component in config["components"]}
+        assert "画板" in labels  # --language zh
         process.send_signal(signal.SIGINT)
         try:
             out, err = process.communicate(timeout=60)
@@ -288,9 +352,10 @@ def test_the_command_serves_the_app_until_interrupted(model_files):
 
 HANGING_CLOSE = """
 import sys, time
-from p2plib import cli, demo
-demo.CLOSE_SECONDS = 1
-demo.DrawingDemo.close = lambda self: time.sleep(3600)  # a server shutdown that never ends
+from p2plib.demo import gradio_app
+from p2plib.tools import cli
+cli.CLOSE_SECONDS = 1
+gradio_app.DrawingDemo.close = lambda self: time.sleep(3600)  # a server shutdown that never ends
 sys.exit(cli.main(sys.argv[1:]))
 """
 
@@ -329,7 +394,7 @@ def served(generator):
             connections.append(args[0])
 
     sys.addaudithook(audit)
-    app = demo.DrawingDemo(generator, "facades")
+    app = gradio_app.DrawingDemo(generator, "facades")
     app.launch(inline=False)
     yield app, connections
     recording[0] = False
@@ -349,7 +414,7 @@ def wait_for_labels(page, condition, timeout=60.0) -> np.ndarray:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            labels = facades.rgb_to_labels(read_image(page, "#generator-input"))
+            labels = facade_ids(read_image(page, "#generator-input"))
             if condition(labels):
                 return labels
         except AssertionError:
@@ -369,7 +434,7 @@ def drawing_area(page, colour) -> tuple[float, float, float]:
             break
         page.wait_for_timeout(200)
     box = editor.bounding_box()
-    scale = (xs.max() + 1 - xs.min()) / demo.canvas_size((SIZE, SIZE))[1]
+    scale = (xs.max() + 1 - xs.min()) / drawings.canvas_size((SIZE, SIZE))[1]
     return box["x"] + xs.min(), box["y"] + ys.min(), scale
 
 
@@ -401,8 +466,8 @@ def choose(page, group, option):
     """Click ``option`` of a radio group and wait until the editor has taken it: the app
     answers with the brush of the new ink (one event), and the editor, once it has loaded
     the drawing again, reports its value (a second event)."""
-    def events():
-        return sum("/queue/join" in url for url in page.requests)
+    def events():  # the app's events skip Gradio's queue: one POST to run/predict each
+        return sum("/run/predict" in url or "/queue/join" in url for url in page.requests)
 
     wait_until_quiet(page)
     before = events()
@@ -427,7 +492,7 @@ def test_drawing_rectangles_with_the_mouse_updates_the_picture(served, page, gen
     browser_page.goto(app.url)
     browser_page.locator("#clear").click()  # a wall all over
     wait_for_labels(browser_page, lambda labels: (labels == WALL).all())
-    cell = demo.canvas_size((SIZE, SIZE))[0] / SIZE  # canvas pixels per generator pixel
+    cell = drawings.canvas_size((SIZE, SIZE))[0] / SIZE  # canvas pixels per generator pixel
     choose(page, "tool", "rectangle")
     strokes = [("door", DOOR, (40, 48), (112, 128)), ("window", WINDOW, (152, 144), (216, 232))]
     for name, class_id, start, end in strokes:  # the app starts with the window ink
@@ -435,7 +500,7 @@ def test_drawing_rectangles_with_the_mouse_updates_the_picture(served, page, gen
         drag(browser_page, drawing_area(browser_page, FACADE_PALETTE[WALL]), start, end)
         inside = rectangle_cells(start, end, cell, margin=cell)
         wait_for_labels(browser_page, lambda labels, c=class_id, r=inside: (labels[r] == c).all())
-    labels = facades.rgb_to_labels(read_image(browser_page, "#generator-input"))
+    labels = facade_ids(read_image(browser_page, "#generator-input"))
     painted = np.zeros(labels.shape, bool)
     for _, class_id, start, end in strokes:  # each rectangle landed, in its class...
         inside = rectangle_cells(start, end, cell, margin=cell)
@@ -444,8 +509,8 @@ def test_drawing_rectangles_with_the_mouse_updates_the_picture(served, page, gen
     assert (labels[~painted] == WALL).all()  # ...and nothing else changed
 
     shown = read_image(browser_page, "#picture")
-    expected = demo.picture(testtime.translate(
-        generator, demo.normalise(facades.labels_to_rgb(labels)), "inference"))
+    expected = data.denormalize(testtime.translate(
+        generator, data.normalize(facade_rgb(labels)[None]), "inference")).numpy()[0]
     assert shown.shape == expected.shape == (SIZE, SIZE, 3)
     assert np.abs(shown.astype(int) - expected).max() <= 1  # PNG is lossless; rounding only
 
@@ -459,10 +524,10 @@ def test_drawing_rectangles_with_the_mouse_updates_the_picture(served, page, gen
 
 def test_the_api_answers_gradio_client_without_the_internet(served, generator, tmp_path):
     app, connections = served
-    drawing = demo.random_drawing("facades", 3, app.canvas)
+    drawing = drawings.random_drawing("facades", 3, app.canvas)
     Image.fromarray(drawing).save(tmp_path / "drawing.png")
-    seen, shown = demo.request_translation(app.url, tmp_path / "drawing.png", "inference")
-    assert np.array_equal(seen, demo.generator_input(drawing, "facades", app.size))
-    expected = demo.translate_drawing(generator, drawing, "facades", "inference")
+    seen, shown = gradio_app.request_translation(app.url, tmp_path / "drawing.png", "inference")
+    assert np.array_equal(seen, drawings.generator_input(drawing, "facades", app.size))
+    expected = translation.translate_drawing(generator, drawing, "facades", "inference")
     assert np.abs(shown.astype(int) - expected).max() <= 1
     assert set(connections) <= LOOPBACK, set(connections)  # no DNS, no telemetry

@@ -17,6 +17,8 @@ from PIL import Image
 
 from conftest import QuietHandler, make_archive
 from p2plib import datasets
+from p2plib.datasets import downloads
+from p2plib.errors import DatasetError
 
 RED, BLUE = (220, 20, 20), (20, 20, 220)
 
@@ -63,8 +65,8 @@ def test_base_url_from_environment(server, tmp_path, monkeypatch):
     site, url = server
     (site / "datasets").mkdir()
     make_archive(site / "datasets" / "maps.tar.gz", real_layout("maps", ("train", "val")))
-    monkeypatch.setenv(datasets.BASE_URL_ENV, url + "/")
-    assert datasets.archive_url("maps") == url + "/maps.tar.gz"
+    monkeypatch.setenv(downloads.BASE_URL_ENV, url + "/")
+    assert downloads.archive_url("maps") == url + "/maps.tar.gz"
 
     folder = datasets.prepare("maps", data_dir=tmp_path / "data")
 
@@ -76,13 +78,13 @@ def test_split_missing_from_the_download_is_named(server, tmp_path):
     site, url = server
     (site / "datasets").mkdir()
     make_archive(site / "datasets" / "night2day.tar.gz", real_layout("night2day", ("train",)))
-    with pytest.raises(datasets.DatasetError, match=r"night2day/test does not exist.*\['train'\]"):
+    with pytest.raises(DatasetError, match=r"night2day/test does not exist.*\['train'\]"):
         datasets.path("night2day", "test", data_dir=tmp_path / "data", base_url=url)
 
 
 def test_default_base_url_is_the_pix2pix_host(monkeypatch):
-    monkeypatch.delenv(datasets.BASE_URL_ENV, raising=False)
-    assert datasets.archive_url("night2day") == (
+    monkeypatch.delenv(downloads.BASE_URL_ENV, raising=False)
+    assert downloads.archive_url("night2day") == (
         "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/night2day.tar.gz")
 
 
@@ -108,7 +110,7 @@ def test_member_leaving_the_target_is_refused(server, tmp_path, kind):
     data_dir = tmp_path / "deep" / "er" / "data"  # so '../../..' would still land in tmp_path
     files_before = {p for p in tmp_path.rglob("*") if not p.is_dir()}
 
-    with pytest.raises(datasets.UnsafeArchiveError, match="refusing to extract .* outside"):
+    with pytest.raises(downloads.UnsafeArchiveError, match="refusing to extract .* outside"):
         datasets.download("facades", data_dir=data_dir, base_url=url)
 
     assert {p for p in tmp_path.rglob("*") if not p.is_dir()} == files_before
@@ -126,7 +128,7 @@ def test_truncated_archive_leaves_nothing_and_retry_works(server, tmp_path):
     archive.write_bytes(whole[: len(whole) * 2 // 3])
     data_dir = tmp_path / "data"
 
-    with pytest.raises(datasets.DownloadError, match="truncated or corrupt.*download it afresh"):
+    with pytest.raises(downloads.DownloadError, match="truncated or corrupt.*download it afresh"):
         datasets.download("facades", data_dir=data_dir, base_url=url)
     assert list(data_dir.iterdir()) == []  # no dataset folder, no staging, no archive
 
@@ -141,14 +143,15 @@ def test_connection_dropped_mid_download_leaves_nothing(server, tmp_path):
     whole = make_archive(site / "datasets" / "cityscapes.tar.gz.cut",
                          real_layout("cityscapes", ("train", "val")))
     (site / "datasets" / "cityscapes.tar.gz.cut").write_bytes(whole[: len(whole) // 2])
-    with pytest.raises(datasets.DownloadError, match="could not download cityscapes from"):
+    with pytest.raises(downloads.DownloadError, match="could not download cityscapes from"):
         datasets.download("cityscapes", data_dir=tmp_path / "data", base_url=url)
     assert list((tmp_path / "data").iterdir()) == []
 
 
 def test_missing_archive_names_the_address(server, tmp_path):
     _, url = server
-    with pytest.raises(datasets.DownloadError, match=f"{url}/edges2shoes.tar.gz.*P2P_DATASETS_URL"):
+    with pytest.raises(downloads.DownloadError,
+                       match=f"{url}/edges2shoes.tar.gz.*P2P_DATASETS_URL"):
         datasets.download("edges2shoes", data_dir=tmp_path / "data", base_url=url)
     assert list((tmp_path / "data").iterdir()) == []
 
@@ -157,7 +160,7 @@ def test_archive_without_the_dataset_folder_is_refused(server, tmp_path):
     site, url = server
     (site / "datasets").mkdir()
     make_archive(site / "datasets" / "night2day.tar.gz", [("train/1.jpg", jpeg_pair(0))])
-    with pytest.raises(datasets.DownloadError, match="not laid out as night2day/<split>"):
+    with pytest.raises(downloads.DownloadError, match="not laid out as night2day/<split>"):
         datasets.download("night2day", data_dir=tmp_path / "data", base_url=url)
     assert list((tmp_path / "data").iterdir()) == []
 
@@ -192,7 +195,8 @@ def test_a_download_killed_mid_transfer_is_downloaded_again(server, tmp_path):
         [sys.executable, "-c", script, str(data_dir),
          f"http://127.0.0.1:{stalling.server_address[1]}/datasets"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    partial = data_dir / ".facades.download" / "facades.tar.gz"
+    # The child's staging folder (files.temporary_folder), holding the partial archive.
+    partial = data_dir / f".facades.partial-{child.pid}" / "facades.tar.gz"
     deadline = time.monotonic() + 120
     try:
         while not (partial.exists() and partial.stat().st_size > 0):

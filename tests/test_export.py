@@ -11,7 +11,8 @@ import tensorflow as tf
 from PIL import Image
 
 from conftest import lively_generator
-from p2plib import export, models
+from p2plib import errors, export, models
+from p2plib.tools import translate
 
 SIZE = 32
 
@@ -51,43 +52,43 @@ def test_tflite_straight_from_keras_matches_too(generator, images, artifacts):
     path = export.export_tflite(generator, artifacts["folder"] / "direct.tflite")
     reference = generator(images[:1], training=False).numpy()
     assert np.allclose(export.run_tflite(path, images[:1]), reference, atol=1e-4)
-    with pytest.raises(export.InputSizeError, match="takes 32x32x3 images but got 16x16x3"):
+    with pytest.raises(errors.InputSizeError, match="takes 32x32x3 images but got 16x16x3"):
         export.run_tflite(path, np.zeros((1, 16, 16, 3), np.float32))
     with pytest.raises(ValueError, match=r"must end in \.tflite"):
         export.export_tflite(generator, artifacts["folder"] / "wrong.bin")
-    with pytest.raises(export.ModelFileError, match="not a SavedModel folder"):
+    with pytest.raises(errors.ModelFileError, match="not a SavedModel folder"):
         export.export_tflite(artifacts["folder"], artifacts["folder"] / "x.tflite")
 
 
 def test_a_file_that_is_not_a_model_gets_a_clear_error(tmp_path, artifacts):
     fake = tmp_path / "notes.keras"
     fake.write_text("not a model")
-    with pytest.raises(export.ModelFileError, match=r"notes\.keras is not a Keras model file"):
+    with pytest.raises(errors.ModelFileError, match=r"notes\.keras is not a Keras model file"):
         export.load_generator(fake)
     broken = tmp_path / "broken.keras"  # a zip, but not a Keras archive
     with zipfile.ZipFile(broken, "w") as archive:
         archive.writestr("readme.txt", "hello")
-    with pytest.raises(export.ModelFileError, match=r"broken\.keras could not be loaded"):
+    with pytest.raises(errors.ModelFileError, match=r"broken\.keras could not be loaded"):
         export.load_generator(broken)
-    with pytest.raises(export.ModelFileError, match="no such file"):
+    with pytest.raises(errors.ModelFileError, match="no such file"):
         export.load_generator(tmp_path / "missing.keras")
-    with pytest.raises(export.ModelFileError, match=r"expected a \.keras file"):
+    with pytest.raises(errors.ModelFileError, match=r"expected a \.keras file"):
         export.load_generator(artifacts["tflite"])
-    with pytest.raises(export.ModelFileError, match="not a TensorFlow Lite model"):
+    with pytest.raises(errors.ModelFileError, match="not a TensorFlow Lite model"):
         export.tflite_interpreter(fake)
 
 
 def test_a_discriminator_is_not_taken_for_a_generator(tmp_path):
     path = tmp_path / "discriminator.keras"
     models.patchgan_discriminator(image_size=SIZE, base_filters=4, n_layers=1).save(path)
-    with pytest.raises(export.ModelFileError, match="is this the discriminator"):
+    with pytest.raises(errors.ModelFileError, match="is this the discriminator"):
         export.load_generator(path)
 
 
 def test_an_input_size_mismatch_says_what_to_do(generator, artifacts):
-    with pytest.raises(export.InputSizeError, match=r"takes 32x32x3 images .* 64x64x3\. Resize"):
+    with pytest.raises(errors.InputSizeError, match=r"takes 32x32x3 images .* 64x64x3\. Resize"):
         export.load_generator(artifacts["keras"], image_size=64)
-    with pytest.raises(export.InputSizeError, match="trained at 48x40"):
+    with pytest.raises(errors.InputSizeError, match="trained at 48x40"):
         export.check_input_size(generator, np.zeros((2, 48, 40, 3)))
     export.check_input_size(generator, np.zeros((2, SIZE, SIZE, 3)))  # fits: no error
 
@@ -102,7 +103,7 @@ def write_pairs(folder, count, size):
 
 def test_translate_folder_in_batches(tmp_path, generator, artifacts):
     write_pairs(tmp_path / "pairs", 5, SIZE)
-    written = export.translate_folder(artifacts["keras"], tmp_path / "pairs", tmp_path / "out",
+    written = translate.translate_folder(artifacts["keras"], tmp_path / "pairs", tmp_path / "out",
                                       batch_size=2, half="left", progress=False)
     assert [p.name for p in written] == [f"pair{i:02d}.png" for i in range(5)]
     left = np.asarray(Image.open(tmp_path / "pairs" / "pair03.png"))[:, :SIZE]
@@ -113,15 +114,15 @@ def test_translate_folder_in_batches(tmp_path, generator, artifacts):
 
 def test_translate_folder_refuses_or_resizes_other_sizes(tmp_path, generator):
     write_pairs(tmp_path / "big", 2, 2 * SIZE)
-    with pytest.raises(export.InputSizeError, match=r"images such as .*pair00\.png are 64x64x3"):
-        export.translate_folder(generator, tmp_path / "big", tmp_path / "out", half="left",
+    with pytest.raises(errors.InputSizeError, match=r"images such as .*pair00\.png are 64x64x3"):
+        translate.translate_folder(generator, tmp_path / "big", tmp_path / "out", half="left",
                                 progress=False)
-    written = export.translate_folder(generator, tmp_path / "big", tmp_path / "out",
+    written = translate.translate_folder(generator, tmp_path / "big", tmp_path / "out",
                                       half="left", resize=True, progress=False)
     assert [np.asarray(Image.open(p)).shape for p in written] == [(SIZE, SIZE, 3)] * 2
     (tmp_path / "empty").mkdir()
-    with pytest.raises(FileNotFoundError, match="holds no images to translate"):
-        export.translate_folder(generator, tmp_path / "empty", tmp_path / "x", progress=False)
+    with pytest.raises(errors.DataError, match="holds no images to translate"):
+        translate.translate_folder(generator, tmp_path / "empty", tmp_path / "x", progress=False)
 
 
 def test_translating_a_folder_in_paper_mode_changes_no_model_variable(tmp_path, generator):
@@ -129,7 +130,7 @@ def test_translating_a_folder_in_paper_mode_changes_no_model_variable(tmp_path, 
     # them into the moving averages (tensorflow/tensorflow#29478) or touch any weight.
     write_pairs(tmp_path / "pairs", 5, SIZE)
     before = [np.array(variable) for variable in generator.weights]
-    export.translate_folder(generator, tmp_path / "pairs", tmp_path / "out", batch_size=4,
+    translate.translate_folder(generator, tmp_path / "pairs", tmp_path / "out", batch_size=4,
                             half="left", test_mode="paper", progress=False)
     after = [np.array(variable) for variable in generator.weights]
     for old, new in zip(before, after, strict=True):
@@ -142,10 +143,10 @@ def test_a_paper_mode_output_does_not_depend_on_its_batch_companions(tmp_path):
     keras.utils.set_random_seed(2)
     generator = models.unet_generator(image_size=SIZE, base_filters=4, dropout=False)
     write_pairs(tmp_path / "pairs", 4, SIZE)
-    in_batch = export.translate_folder(generator, tmp_path / "pairs", tmp_path / "batch",
+    in_batch = translate.translate_folder(generator, tmp_path / "pairs", tmp_path / "batch",
                                        batch_size=4, half="left", test_mode="paper",
                                        progress=False)
-    alone = export.translate_files(generator, [tmp_path / "pairs" / "pair02.png"],
+    alone = translate.translate_files(generator, [tmp_path / "pairs" / "pair02.png"],
                                    tmp_path / "alone", half="left", test_mode="paper",
                                    progress=False)
     np.testing.assert_array_equal(np.asarray(Image.open(in_batch[2])),
@@ -159,7 +160,7 @@ def test_translating_a_folder_into_itself_is_refused_and_changes_nothing(tmp_pat
     write_pairs(tmp_path / "pairs", 2, SIZE)
     before = {p.name: p.read_bytes() for p in (tmp_path / "pairs").iterdir()}
     with pytest.raises(ValueError, match="folder of the input images"):
-        export.translate_folder(generator, tmp_path / "pairs", tmp_path / "pairs",
+        translate.translate_folder(generator, tmp_path / "pairs", tmp_path / "pairs",
                                 half="left", progress=False)
     assert {p.name: p.read_bytes() for p in (tmp_path / "pairs").iterdir()} == before
 
@@ -170,7 +171,7 @@ def test_two_inputs_that_would_share_an_output_name_are_refused(tmp_path, genera
     Image.fromarray(np.zeros((SIZE, SIZE, 3), np.uint8)).save(folder / "a.png")
     Image.fromarray(np.zeros((SIZE, SIZE, 3), np.uint8)).save(folder / "a.jpg")
     with pytest.raises(ValueError, match=r"a\.jpg and .*a\.png would both be written"):
-        export.translate_folder(generator, folder, tmp_path / "out", progress=False)
+        translate.translate_folder(generator, folder, tmp_path / "out", progress=False)
 
 
 def test_every_format_pillow_reads_is_translated(tmp_path, generator):
@@ -179,7 +180,7 @@ def test_every_format_pillow_reads_is_translated(tmp_path, generator):
     picture = np.random.default_rng(0).integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)
     for suffix in (".png", ".webp", ".bmp", ".tif"):
         Image.fromarray(picture).save(folder / f"photo{suffix.replace('.', '_')}{suffix}")
-    written = export.translate_folder(generator, folder, tmp_path / "out", progress=False)
+    written = translate.translate_folder(generator, folder, tmp_path / "out", progress=False)
     assert sorted(p.name for p in written) == sorted(
         f"photo_{suffix}.png" for suffix in ("png", "webp", "bmp", "tif"))
 
@@ -189,7 +190,7 @@ def test_an_odd_width_pair_with_half_names_the_file(tmp_path, generator):
     folder.mkdir()
     Image.fromarray(np.zeros((SIZE, 2 * SIZE + 1, 3), np.uint8)).save(folder / "odd.png")
     with pytest.raises(ValueError, match=r"odd\.png is 65 pixels wide, an odd width"):
-        export.translate_folder(generator, folder, tmp_path / "out", half="left",
+        translate.translate_folder(generator, folder, tmp_path / "out", half="left",
                                 progress=False)
 
 
@@ -199,8 +200,8 @@ def test_a_size_free_generator_translates_each_image_at_its_own_size(tmp_path, g
     Image.fromarray(np.zeros((64, 96, 3), np.uint8)).save(folder / "wide.png")
     Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(folder / "odd_size.png")
     size_free = models.with_any_input_size(generator)
-    assert export.size_multiple(size_free) == 32  # five halvings at 32x32
-    written = export.translate_folder(size_free, folder, tmp_path / "out", progress=False)
+    assert translate.size_multiple(size_free) == 32  # five halvings at 32x32
+    written = translate.translate_folder(size_free, folder, tmp_path / "out", progress=False)
     shapes = {p.name: np.asarray(Image.open(p)).shape for p in written}
     assert shapes == {"wide.png": (64, 96, 3), "odd_size.png": (32, 32, 3)}
 
@@ -209,7 +210,7 @@ def test_a_classifier_file_is_refused_as_no_image_to_image_model(tmp_path):
     classifier = keras.Sequential([keras.Input((SIZE, SIZE, 3)), keras.layers.Flatten(),
                                    keras.layers.Dense(10)])
     classifier.save(tmp_path / "classifier.keras")
-    with pytest.raises(export.ModelFileError, match=r"classifier\.keras is not an "
+    with pytest.raises(errors.ModelFileError, match=r"classifier\.keras is not an "
                                                     r"image-to-image model"):
         export.load_generator(tmp_path / "classifier.keras")
 
@@ -222,7 +223,7 @@ def test_a_full_disk_leaves_no_partial_output(tmp_path, generator, small_tmpfs):
         Image.fromarray(rng.integers(0, 256, (SIZE, SIZE, 3), dtype=np.uint8)).save(
             folder / f"{index:02d}.png")
     with pytest.raises(OSError) as error:
-        export.translate_folder(generator, folder, small_tmpfs / "out", progress=False)
+        translate.translate_folder(generator, folder, small_tmpfs / "out", progress=False)
     assert error.value.errno == 28  # ENOSPC
     left = list((small_tmpfs / "out").iterdir())
     assert left, "nothing was written before the disk filled"

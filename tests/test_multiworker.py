@@ -21,7 +21,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from p2plib import checkpoints, cli, cluster
+from p2plib.tools import checkpoints, cli, cluster
 
 CHILDREN = Path(__file__).parent / "children"
 TIMEOUT = 300  # seconds for any one run, on a busy two-core machine
@@ -74,7 +74,7 @@ def finish(process, timeout=TIMEOUT) -> str:
         return output
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)  # p2plib.cluster stops its workers
+            os.killpg(process.pid, signal.SIGTERM)  # p2plib.tools.cluster stops its workers
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -84,10 +84,10 @@ def finish(process, timeout=TIMEOUT) -> str:
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory, pairs_folder):
-    """Two workers started the reader's way (python -m p2plib.cluster 2 ...), and the same
+    """Two workers started the reader's way (python -m p2plib.tools.cluster 2 ...), and the same
     run in one process under MirroredStrategy on two logical CPUs, run side by side."""
     root = tmp_path_factory.mktemp("uninterrupted")
-    launcher = start([sys.executable, "-m", "p2plib.cluster", "2", sys.executable, "-m",
+    launcher = start([sys.executable, "-m", "p2plib.tools.cluster", "2", sys.executable, "-m",
                       "p2plib", *train_arguments(pairs_folder, root / "workers")])
     reference = start([sys.executable, str(CHILDREN / "mirrored_train.py"),
                        *train_arguments(pairs_folder, root / "mirrored")])
@@ -138,8 +138,10 @@ def test_two_workers_train_as_one_process_on_two_devices(uninterrupted):
     assert checkpoints.checkpoint_files(workers / "checkpoints")
     own = workers / "workers" / "worker-1"
     assert sorted(path.name for path in own.iterdir()) == [
-        "checkpoints", "generator.keras", "logs", "samples"]
-    assert sorted(path.name for path in (workers / "workers").iterdir()) == ["worker-1"]
+        "checkpoints", "discriminator.keras", "generator.keras", "logs", "samples"]
+    # Beside its folder, the one-writer lock it held while it ran (cli.check_run_folder).
+    assert sorted(path.name for path in (workers / "workers").iterdir()) == [
+        ".worker-1.lock", "worker-1"]
     # Both workers logged the same global losses, and the chief trained on what two
     # devices of one process train on: each worker its share of every global batch.
     last = [line.split("] ", 1)[1] for line in output.splitlines()

@@ -1,4 +1,4 @@
-"""Training within a time budget: callbacks.TimeBudget and p2plib.recipes."""
+"""Training within a time budget: callbacks.TimeBudget and p2plib.experiments.recipes."""
 
 from __future__ import annotations
 
@@ -6,14 +6,15 @@ import keras
 import numpy as np
 import pytest
 
-from p2plib import callbacks, recipes, training
+from p2plib import callbacks, optimizers, schedules, training
+from p2plib.experiments import recipes
 
 SIZE = 32
 
 
 def tiny_recipe(**changes):
     options = dict(image_size=SIZE, base_filters=4, n_layers=1, minutes=0.02)
-    return recipes.QUICK.with_changes(**{**options, **changes})
+    return recipes.QUICK_RECIPE.with_changes(**{**options, **changes})
 
 
 def random_pairs(count=8, seed=0):
@@ -80,8 +81,8 @@ def test_bad_budgets_are_refused_by_value(seconds, fraction):
 
 def test_a_schedule_cannot_be_decayed_twice():
     model = training.Pix2Pix(*_networks())
-    schedule = training.LinearDecay(2e-4, 10, 10)
-    model.compile(training.paper_optimizer(schedule), training.paper_optimizer(schedule))
+    schedule = schedules.LinearDecay(2e-4, 10, 10)
+    model.compile(optimizers.paper_optimizer(schedule), optimizers.paper_optimizer(schedule))
     inputs, targets = random_pairs(2)
     with pytest.raises(ValueError, match="not a schedule"):
         model.fit(inputs, targets, batch_size=1, callbacks=[callbacks.TimeBudget(1, 0.5)],

@@ -1,4 +1,4 @@
-"""Report utilities shared by the ablations and the benchmarks (p2plib.report)."""
+"""Report utilities shared by the ablations and the benchmarks (p2plib.tools.report)."""
 
 import json
 import os
@@ -6,7 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from p2plib import report
+from p2plib import files
+from p2plib.tools import report
 
 
 def test_a_sample_row_round_trips_through_its_png(tmp_path):
@@ -22,17 +23,17 @@ def test_a_sample_row_round_trips_through_its_png(tmp_path):
 
 def test_json_is_replaced_whole_and_leaves_no_temporary_file(tmp_path):
     path = tmp_path / "deep" / "results.json"
-    report.write_json_atomically({"first": 1}, path)
-    report.write_json_atomically({"second": [1, 2]}, path)
+    files.write_json({"first": 1}, path)
+    files.write_json({"second": [1, 2]}, path)
     assert json.loads(path.read_text()) == {"second": [1, 2]}
     assert os.listdir(path.parent) == ["results.json"]
 
 
 def test_a_failed_write_keeps_the_previous_version(tmp_path):
     path = tmp_path / "results.json"
-    report.write_json_atomically({"kept": True}, path)
+    files.write_json({"kept": True}, path)
     with pytest.raises(TypeError):
-        report.write_json_atomically({"bad": object()}, path)
+        files.write_json({"bad": object()}, path)
     assert json.loads(path.read_text()) == {"kept": True}
     assert os.listdir(tmp_path) == ["results.json"]
 
@@ -44,8 +45,3 @@ def test_the_machine_record_names_the_cpu_cores_and_versions():
     assert record["cpu_count"] == os.cpu_count() and record["tensorflow"] == tf.__version__
     assert record["processor"] and isinstance(record["gpus"], list)
     json.dumps(record)  # it goes into results files as it is
-
-
-def test_missing_results_name_the_command_that_remakes_them(tmp_path):
-    with pytest.raises(FileNotFoundError, match="make results"):
-        report.load_results(tmp_path / "absent.json", "make results")

@@ -1,4 +1,4 @@
-"""The FCN-score's segmenter and scoring (p2plib.segmentation), on a small real segmenter."""
+"""The FCN-score's segmenter and scoring (experiments.segmentation), on a small real segmenter."""
 
 from __future__ import annotations
 
@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from p2plib import datasets, evaluation, metrics, segmentation
+from p2plib import evaluation, metrics
+from p2plib.datasets import facades, palettes
+from p2plib.experiments import segmentation
 
 SIZE = 32  # the segmenter and its synthetic-facades dataset, small so that the tests are quick
 EPOCHS = 6
-NUM_CLASSES = len(datasets.FACADE_CLASSES)
+NUM_CLASSES = len(palettes.FACADE_CLASSES)
 
 
 @pytest.fixture(scope="module")
@@ -55,17 +57,17 @@ def test_photos_and_masks_are_aligned(data_dir, test_photos):
     assert photos.min() >= -1.0 and photos.max() <= 1.0
     # the i-th photo and mask are those of the i-th test facade (seed offset 2,000,000)
     for index in (0, 57):
-        _, photo, mask = datasets.render_facade(2_000_000 + index, SIZE)
+        _, photo, mask = facades.render_facade(2_000_000 + index, SIZE)
         assert np.array_equal(mask, masks[index])
         assert np.abs((photos[index] + 1) * 127.5 - photo).max() <= 0.5
 
 
 def test_ground_truth_row_is_clearly_above_blurred_photos(segmenter, test_photos):
     photos, masks = test_photos
-    real = segmentation.fcn_score(photos, masks, segmenter)
+    real = metrics.fcn_score(photos, masks, segmenter)
     blurred_photos = tf.image.resize(tf.image.resize(photos, (SIZE // 8, SIZE // 8),
                                                      antialias=True), (SIZE, SIZE))
-    blurred = segmentation.fcn_score(blurred_photos, masks, segmenter)
+    blurred = metrics.fcn_score(blurred_photos, masks, segmenter)
     assert real["pixel_accuracy"] > 0.7
     assert real["pixel_accuracy"] > blurred["pixel_accuracy"] + 0.15
     assert real["class_accuracy"] > blurred["class_accuracy"] + 0.15
@@ -75,17 +77,17 @@ def test_ground_truth_row_is_clearly_above_blurred_photos(segmenter, test_photos
 def test_fcn_score_takes_a_dataset_of_photo_batches(segmenter, test_photos):
     photos, masks = test_photos
     dataset = tf.data.Dataset.from_tensor_slices(photos).batch(30)
-    assert segmentation.fcn_score(dataset, masks, segmenter) == pytest.approx(
-        segmentation.fcn_score(photos, masks, segmenter))
+    assert metrics.fcn_score(dataset, masks, segmenter) == pytest.approx(
+        metrics.fcn_score(photos, masks, segmenter))
     pairs = tf.data.Dataset.from_tensor_slices((photos, photos)).batch(30)
     with pytest.raises(ValueError, match="not of \\(input, target\\) pairs"):
-        segmentation.fcn_score(pairs, masks, segmenter)
+        metrics.fcn_score(pairs, masks, segmenter)
     with pytest.raises(ValueError, match="more photos than the 99 masks"):
-        segmentation.fcn_score(photos, masks[:99], segmenter)
+        metrics.fcn_score(photos, masks[:99], segmenter)
     with pytest.raises(ValueError, match="99 photos but 100 masks"):
-        segmentation.fcn_score(photos[:99], masks, segmenter)
+        metrics.fcn_score(photos[:99], masks, segmenter)
     with pytest.raises(ValueError, match=r"\[-1, 1\]"):
-        segmentation.fcn_score((photos + 1) * 127.5, masks, segmenter)
+        metrics.fcn_score((photos + 1) * 127.5, masks, segmenter)
 
 
 def test_the_cached_segmenter_is_loaded_not_retrained(data_dir, segmenter, capsys):
@@ -123,7 +125,7 @@ def test_score_generator_adds_the_fcn_score(segmenter, test_photos):
     pairs = tf.data.Dataset.from_tensor_slices((photos, photos)).batch(16)
     scores = evaluation.score_generator(identity, pairs, segmenter=segmenter, masks=masks)
     assert scores["count"] == 100 and scores["l1"] == pytest.approx(0.0, abs=1e-6)
-    real = segmentation.fcn_score(photos, masks, segmenter)
+    real = metrics.fcn_score(photos, masks, segmenter)
     for name in metrics.SEGMENTATION_SCORE_NAMES:
         assert scores[name] == pytest.approx(real[name])
     with pytest.raises(ValueError, match="segmenter= and palette= score against the true"):

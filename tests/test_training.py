@@ -15,7 +15,8 @@ import pytest
 import tensorflow as tf
 
 from conftest import smooth_pairs, tiny_networks
-from p2plib import callbacks, errors, losses, models, training
+from p2plib import callbacks, errors, losses, models, optimizers, schedules, step, training
+from p2plib.tools import checkpoints
 
 SIZE = 32
 
@@ -39,18 +40,30 @@ def max_difference(first, second):
 # --------------------------------------------------------------------------- the step
 
 
+def losses_of(generator, discriminator, inputs, targets, **objective):
+    """The four losses of a batch, computed here from the networks' outputs."""
+    inputs, targets = tf.constant(inputs), tf.constant(targets)
+    generated = generator(inputs, training=True)
+    real_logits = discriminator([inputs, targets], training=True)
+    fake_logits = discriminator([inputs, generated], training=True)
+    total, gan, l1 = losses.generator_loss(fake_logits, generated, targets, **objective)
+    disc = losses.discriminator_loss(real_logits, fake_logits,
+                                     objective.get("gan_mode", "vanilla"))
+    return generated, {"gen_total": total, "gen_gan": gan, "gen_l1": l1, "disc_loss": disc}
+
+
 def test_train_step_function_and_pix2pix_make_the_same_update():
     inputs, targets = smooth_pairs(2, seed=0)
     explicit = tiny_networks(seed=3, dropout=False)
     model = training.Pix2Pix(*tiny_networks(seed=3, dropout=False))
     model.compile()
-    _, expected = training.compute_losses(*tiny_networks(seed=3, dropout=False), inputs, targets)
-    step = training.make_train_step(
-        *explicit, training.paper_optimizer(), training.paper_optimizer()
+    _, expected = losses_of(*tiny_networks(seed=3, dropout=False), inputs, targets)
+    train_step = step.make_train_step(
+        *explicit, optimizers.paper_optimizer(), optimizers.paper_optimizer()
     )
-    step_losses = step(inputs, targets)
+    step_losses = train_step(inputs, targets)
     logs = model.train_on_batch(inputs, targets, return_dict=True)
-    for name in training.LOSS_NAMES:  # losses of the batch before the update
+    for name in step.LOSS_NAMES:  # losses of the batch before the update
         assert float(step_losses[name]) == pytest.approx(float(expected[name]), rel=1e-5)
         assert logs[name] == pytest.approx(float(expected[name]), rel=1e-5)
     assert max_difference(explicit[0].weights, model.generator.weights) < 1e-6
@@ -63,7 +76,7 @@ def test_train_on_batch_updates_both_networks_once():
     generator_before = as_arrays(model.generator.trainable_weights)
     discriminator_before = as_arrays(model.discriminator.trainable_weights)
     logs = model.train_on_batch(inputs, targets, return_dict=True)
-    assert sorted(logs) == sorted(training.LOSS_NAMES)
+    assert sorted(logs) == sorted(step.LOSS_NAMES)
     assert all(np.isfinite(value) for value in logs.values())
     assert logs["gen_total"] == pytest.approx(logs["gen_gan"] + 100 * logs["gen_l1"], rel=1e-5)
     assert int(model.generator_optimizer.iterations) == 1
@@ -80,7 +93,7 @@ def test_fit_lowers_the_held_out_l1():
     history = model.fit(
         inputs, targets, batch_size=1, epochs=5, validation_data=held_out, verbose=0
     ).history
-    assert set(history) == set(training.LOSS_NAMES) | {f"val_{n}" for n in training.LOSS_NAMES}
+    assert set(history) == set(step.LOSS_NAMES) | {f"val_{n}" for n in step.LOSS_NAMES}
     assert history["val_gen_l1"][-1] < 0.7 * before["gen_l1"]
     assert history["gen_l1"][-1] < history["gen_l1"][0]
 
@@ -89,9 +102,9 @@ def test_least_squares_mode_trains_with_its_own_losses():
     model = training.Pix2Pix(*tiny_networks(dropout=False))
     model.compile(gan_mode="lsgan", l1_weight=10.0)
     inputs, targets = (tf.constant(images) for images in smooth_pairs(2, seed=0))
-    generated, _ = training.compute_losses(model.generator, model.discriminator, inputs, targets)
-    fake_logits = model.discriminator([inputs, generated], training=True)
-    total, gan, l1 = losses.generator_loss(fake_logits, generated, targets, 10.0, "lsgan")
+    _, expected = losses_of(model.generator, model.discriminator, inputs, targets,
+                            l1_weight=10.0, gan_mode="lsgan")
+    gan, total = expected["gen_gan"], expected["gen_total"]
     logs = model.train_on_batch(inputs, targets, return_dict=True)
     assert logs["gen_gan"] == pytest.approx(float(gan), rel=1e-5)
     assert logs["gen_total"] == pytest.approx(float(total), rel=1e-5)
@@ -114,7 +127,7 @@ def test_compile_rejects_what_pix2pix_does_not_take():
     model = training.Pix2Pix(*tiny_networks())
     with pytest.raises(errors.ArgumentError, match="generator_optimizer"):
         model.compile(optimizer="adam")
-    shared = training.paper_optimizer()
+    shared = optimizers.paper_optimizer()
     with pytest.raises(ValueError, match="two optimizer instances"):
         model.compile(generator_optimizer=shared, discriminator_optimizer=shared)
     with pytest.raises(ValueError, match="gan_mode"):
@@ -188,27 +201,27 @@ def test_predict_follows_the_test_mode():
 
 def test_linear_decay_factor_matches_the_reference_policy():
     # 3 constant epochs then 4 decaying: 1 - (epoch + 1 - 3) / 5 from epoch 3 on.
-    factors = [float(training.linear_decay_factor(epoch, 3, 4)) for epoch in range(9)]
+    factors = [float(schedules.linear_decay_factor(epoch, 3, 4)) for epoch in range(9)]
     assert factors == pytest.approx([1, 1, 1, 0.8, 0.6, 0.4, 0.2, 0, 0])
 
 
 def test_linear_decay_schedule_drives_both_optimizers_during_fit():
-    schedule = training.LinearDecay(2e-4, n_epochs=1, n_epochs_decay=3, steps_per_epoch=2)
+    schedule = schedules.LinearDecay(2e-4, n_epochs=1, n_epochs_decay=3, steps_per_epoch=2)
     assert [float(schedule(step)) for step in range(0, 10, 2)] == pytest.approx(
         [2e-4, 1.5e-4, 1e-4, 0.5e-4, 0.0]
     )
     assert float(schedule(3)) == pytest.approx(1.5e-4)  # constant within an epoch
     model = training.Pix2Pix(*tiny_networks())
     model.compile(
-        generator_optimizer=training.paper_optimizer(schedule),
-        discriminator_optimizer=training.paper_optimizer(schedule),
+        generator_optimizer=optimizers.paper_optimizer(schedule),
+        discriminator_optimizer=optimizers.paper_optimizer(schedule),
     )
     model.fit(*smooth_pairs(4, seed=0), batch_size=2, epochs=3, verbose=0)
     for optimizer in (model.generator_optimizer, model.discriminator_optimizer):
         assert int(optimizer.iterations) == 6
         assert float(optimizer.learning_rate) == pytest.approx(0.5e-4)  # epoch 3 (0-based)
     with pytest.raises(ValueError, match="steps_per_epoch"):
-        training.LinearDecay(2e-4, 100, 100, steps_per_epoch=0)
+        schedules.LinearDecay(2e-4, 100, 100, steps_per_epoch=0)
 
 
 # --------------------------------------------------------------------------- callbacks
@@ -219,12 +232,12 @@ def test_stop_on_nan_stops_at_the_first_bad_batch_and_no_checkpoint_holds_it(tmp
     inputs[2, 0, 0, 0] = np.nan  # third batch
     model = compiled_pix2pix()
     stop = callbacks.StopOnNaN()
-    checkpoint = callbacks.TrainingCheckpoint(tmp_path, save_every_steps=1)
+    checkpoint = checkpoints.TrainingCheckpoint(tmp_path, save_every_steps=1)
     model.fit(inputs, targets, batch_size=1, epochs=3, verbose=0, shuffle=False,
               callbacks=[stop, checkpoint])
     assert stop.stopped_at == (0, 2)
     assert int(model.generator_optimizer.iterations) == 3
-    assert callbacks.read_checkpoint_position(tmp_path).step == 2  # the last finite one
+    assert checkpoints.read_checkpoint_position(tmp_path).step == 2  # the last finite one
     with pytest.raises(FloatingPointError, match="not finite"):
         model.fit(
             inputs, targets, batch_size=1, epochs=1, verbose=0, shuffle=False,
@@ -278,13 +291,13 @@ def test_a_fit_stopped_mid_epoch_resumes_and_ends_as_an_uninterrupted_one(tmp_pa
                 self.model.stop_training = True
 
     interrupted = compiled_pix2pix(seed=1)
-    checkpoint = callbacks.TrainingCheckpoint(tmp_path, save_every_steps=5)
+    checkpoint = checkpoints.TrainingCheckpoint(tmp_path, save_every_steps=5)
     interrupted.fit(dataset, epochs=3, verbose=0, callbacks=[checkpoint, StopAtStep()])
-    position = callbacks.read_checkpoint_position(tmp_path)
+    position = checkpoints.read_checkpoint_position(tmp_path)
     assert (position.epoch, position.batch, position.step) == (1, 5, 13)
 
     resumed = compiled_pix2pix(seed=1)
-    checkpoint = callbacks.TrainingCheckpoint(tmp_path, save_every_steps=5)
+    checkpoint = checkpoints.TrainingCheckpoint(tmp_path, save_every_steps=5)
     history = resumed.fit(dataset, epochs=3, verbose=0, callbacks=[checkpoint])
     assert checkpoint.restored.step == 13 and history.epoch == [1, 2]
     assert int(resumed.generator_optimizer.iterations) == 24
@@ -326,7 +339,7 @@ def test_a_killed_run_resumes_at_its_last_checkpoint_with_the_saved_state(tmp_pa
         assert child.poll() is None, child.stdout.read().decode()[-3000:]
         assert time.monotonic() < deadline, "the training script never reached step 13"
         time.sleep(0.05)
-    position = callbacks.read_checkpoint_position(tmp_path / "checkpoints")
+    position = checkpoints.read_checkpoint_position(tmp_path / "checkpoints")
     assert (position.epoch, position.batch, position.step) == (1, 5, 13)  # mid-epoch
     child.send_signal(signal.SIGKILL)
     assert child.wait(timeout=30) == -signal.SIGKILL
@@ -362,7 +375,7 @@ def test_a_killed_run_resumes_at_its_last_checkpoint_with_the_saved_state(tmp_pa
     assert [entry[2] for entry in trained] == list(range(14, 25))
     final = np.load(tmp_path / "final.npz")
     assert int(final["generator_optimizer/0"]) == 24
-    assert callbacks.read_checkpoint_position(tmp_path / "checkpoints").epoch == 3
+    assert checkpoints.read_checkpoint_position(tmp_path / "checkpoints").epoch == 3
 
 
 def test_mirrored_strategy_on_two_devices_learns_as_on_one(tmp_path):
@@ -376,7 +389,7 @@ def test_mirrored_strategy_on_two_devices_learns_as_on_one(tmp_path):
     assert report["generator_moved"] > 1e-2
     assert report["generator_difference"] < 1e-5
     assert report["discriminator_difference"] < 1e-5
-    for name in training.LOSS_NAMES:
+    for name in step.LOSS_NAMES:
         assert report["logs_two"][name][0] == pytest.approx(report["logs_one"][name][0], rel=1e-5)
     assert report["l1_after"] < 0.8 * report["l1_before"], report
 
@@ -384,12 +397,12 @@ def test_mirrored_strategy_on_two_devices_learns_as_on_one(tmp_path):
 def test_a_checkpoint_of_other_networks_is_refused_with_its_path(tmp_path):
     pairs = smooth_pairs(2, seed=0)
     compiled_pix2pix().fit(*pairs, epochs=1, verbose=0,
-                           callbacks=[callbacks.TrainingCheckpoint(tmp_path)])
+                           callbacks=[checkpoints.TrainingCheckpoint(tmp_path)])
     other = training.Pix2Pix(models.unet_generator(SIZE, base_filters=4),
                              models.patchgan_discriminator(SIZE, base_filters=4, n_layers=1))
     other.compile()
     with pytest.raises(errors.CheckpointError, match="ckpt-1 does not fit this model"):
-        other.fit(*pairs, epochs=1, verbose=0, callbacks=[callbacks.TrainingCheckpoint(tmp_path)])
+        other.fit(*pairs, epochs=1, verbose=0, callbacks=[checkpoints.TrainingCheckpoint(tmp_path)])
 
 
 def test_checkpoint_needs_a_compiled_pix2pix(tmp_path):
@@ -397,6 +410,6 @@ def test_checkpoint_needs_a_compiled_pix2pix(tmp_path):
     plain.compile(optimizer="sgd", loss="mse")
     with pytest.raises(errors.CheckpointError, match="compiled p2plib.training.Pix2Pix"):
         plain.fit(np.zeros((2, 2)), np.zeros((2, 1)), verbose=0,
-                  callbacks=[callbacks.TrainingCheckpoint(tmp_path)])
+                  callbacks=[checkpoints.TrainingCheckpoint(tmp_path)])
     with pytest.raises(ValueError, match="save_every_steps"):
-        callbacks.TrainingCheckpoint(tmp_path, save_every_steps=0)
+        checkpoints.TrainingCheckpoint(tmp_path, save_every_steps=0)

@@ -7,6 +7,12 @@ Introduced in notebook 01. ``names()`` lists them, ``info(name)`` describes one,
 datasets: ``<data_dir>/<folder>/<split>/<name>.<ext>`` images with A on the left and B
 on the right. ``info(name).direction`` is the direction that translates labels (or the
 degraded image) into the photo, and it is what ``load`` uses by default.
+
+Where the rest lives: ``facades`` and ``streets`` render the generated datasets (the
+streets in steps: ``streets_layout``, ``streets_shapes``, ``streets_painting``,
+``streets_lighting``), ``photos`` cuts the bundled-photo tasks, ``downloads`` fetches the
+standard ones; ``palettes`` holds every class list and label palette and turns label maps
+into colours and back; ``painting`` and ``storage`` are the tools the generators share.
 """
 
 from __future__ import annotations
@@ -15,54 +21,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
-from .downloads import (
-    BASE_URL_ENV,
-    DEFAULT_BASE_URL,
-    DownloadError,
-    UnsafeArchiveError,
-    archive_url,
-    resolve_base_url,
-)
-from .downloads import download as _download_into
-from .facades import (
-    FACADE_CLASSES,
-    FACADE_PALETTE,
-    facade_mask,
-    labels_to_rgb,
-    render_facade,
-    render_facade_photo,
-    rgb_to_labels,
-    sample_facade_layout,
-)
-from .palettes import (
-    CITYSCAPES_CLASSES,
-    CITYSCAPES_PALETTE,
-    CITYSCAPES_VOID_COLOURS,
-    VOID_ID,
-    colour_class_ids,
-    nearest_class_ids,
-)
-from .photos import HOLE_COLOUR, PHOTO_SPLITS, PHOTO_TASKS, load_photo
-from .storage import DatasetError, build_atomically, is_complete, save_png, size_tag
-from .streets import STREET_CLASSES, STREET_PALETTE, render_street
+from p2plib import checks, config, data, label_colours
+from p2plib.datasets import downloads, facades, palettes, photos, streets
+from p2plib.datasets.storage import build_atomically, is_complete, save_png, size_tag
+from p2plib.errors import DatasetError
 
 __all__ = [
-    "BASE_URL_ENV", "CITYSCAPES_CLASSES", "CITYSCAPES_PALETTE", "CITYSCAPES_VOID_COLOURS",
-    "DEFAULT_BASE_URL", "DatasetError", "DatasetInfo", "DownloadError", "FACADE_CLASSES",
-    "FACADE_PALETTE", "HOLE_COLOUR", "MASKED_DATASETS", "PHOTO_SPLITS", "PHOTO_TASKS",
-    "STREET_CLASSES", "STREET_PALETTE", "UnsafeArchiveError", "VOID_ID", "archive_url",
-    "classes_of", "colour_class_ids", "dataset_dir", "download", "facade_mask",
-    "generator_version", "held_out_split", "info", "labels_to_rgb", "load", "load_masks",
-    "load_photo", "mask_version", "names", "nearest_class_ids", "palette_of", "path",
-    "prepare", "render_facade", "render_facade_photo", "render_street", "resolve_base_url",
-    "rgb_to_labels", "sample_facade_layout",
+    "LABEL_MAPPING_VERSION", "MASKED_DATASETS", "DatasetInfo", "classes_of", "dataset_dir",
+    "download", "generator_version", "held_out_split", "info", "load", "load_masks",
+    "mask_version", "names", "palette_of", "path", "prepare",
 ]
 
 
 @dataclass(frozen=True)
 class DatasetInfo:
-    """What a named dataset is, where it comes from and how it is laid out."""
+    """What a named dataset is, where it comes from and how it is laid out (notebook 01)."""
 
     name: str
     kind: str  # "generated", "bundled photos" or "download"
@@ -137,7 +112,7 @@ def _photo_info(task: str) -> DatasetInfo:
         direction="AtoB",
         splits={"train": 400, "val": 100, "test": 100},
         size="about 60-80 MB at 256x256, 5 MB at 64x64 (PNG)",
-        photos={split: list(photos) for split, photos in PHOTO_SPLITS.items()},
+        photos={split: list(names) for split, names in photos.PHOTO_SPLITS.items()},
     )
 
 
@@ -218,18 +193,18 @@ _DOWNLOADS = [
 _REGISTRY: dict[str, DatasetInfo] = {
     _SYNTHETIC.name: _SYNTHETIC,
     _STREETS.name: _STREETS,
-    **{f"photos-{task}": _photo_info(task) for task in PHOTO_TASKS},
+    **{f"photos-{task}": _photo_info(task) for task in photos.PHOTO_TASKS},
     **{item.name: item for item in _DOWNLOADS},
 }
 
 
 def names() -> list[str]:
-    """The names ``load``, ``prepare`` and ``info`` accept."""
+    """The names ``load``, ``prepare`` and ``info`` accept (notebook 01)."""
     return list(_REGISTRY)
 
 
 def info(name: str) -> DatasetInfo:
-    """The ``DatasetInfo`` of a named dataset."""
+    """The ``DatasetInfo`` of a named dataset (notebook 01)."""
     try:
         return _REGISTRY[name]
     except (KeyError, TypeError):
@@ -239,7 +214,6 @@ def info(name: str) -> DatasetInfo:
 def _default_image_size(image_size):
     if image_size is not None:
         return image_size
-    from p2plib import config
 
     return config.settings().image_size
 
@@ -247,13 +221,12 @@ def _default_image_size(image_size):
 def _default_data_dir(data_dir) -> Path:
     if data_dir is not None:
         return Path(data_dir)
-    from p2plib import config
 
     return config.data_dir()
 
 
 def dataset_dir(name: str, image_size=None, data_dir=None) -> Path:
-    """Where a dataset lives (without creating it): generated ones get a size suffix."""
+    """Where a dataset lives, without creating it: generated ones get a size suffix (tool)."""
     meta = info(name)
     root = _default_data_dir(data_dir)
     if meta.kind == "download":
@@ -261,8 +234,9 @@ def dataset_dir(name: str, image_size=None, data_dir=None) -> Path:
     return root / f"{name}-{size_tag(_default_image_size(image_size))}"
 
 
-def prepare(name: str, image_size=None, data_dir=None, base_url=None) -> Path:
-    """Make sure a dataset is on disk (generate or download it) and return its folder.
+def prepare(name: str, image_size=None, data_dir=None, base_url=None, timeout=None) -> Path:
+    """Make sure a dataset is on disk (generate or download it) and return its folder
+    (notebook 01).
 
     The folder holds ``train/``, ``val/`` and (most) ``test/`` of side-by-side A|B images.
     Generated datasets are made at ``image_size`` (default: ``config.settings()``);
@@ -271,30 +245,32 @@ def prepare(name: str, image_size=None, data_dir=None, base_url=None) -> Path:
     meta = info(name)
     folder = dataset_dir(name, image_size, data_dir)
     if meta.kind == "download":
-        return download(name, data_dir=data_dir, base_url=base_url)
+        return download(name, data_dir=data_dir, base_url=base_url, timeout=timeout)
     if meta.kind == "generated":
         module = _generator_module(name)
         version = module.GENERATOR_VERSION
         make = module.generate
     else:
-        from . import photos as module
-
-        version = module.GENERATOR_VERSION
+        version = photos.GENERATOR_VERSION
         task = name.removeprefix("photos-")
 
         def make(final_dir, image_size):
-            return module.generate(final_dir, task, image_size)
+            return photos.generate(final_dir, task, image_size)
 
     if not is_complete(folder, version):
         make(folder, _default_image_size(image_size))
     return folder
 
 
-def download(name: str, data_dir=None, base_url=None, file_hash: str | None = None) -> Path:
-    """Download a standard pix2pix dataset into ``<data_dir>/<name>`` (once) and return it.
+def download(name: str, data_dir=None, base_url=None, file_hash: str | None = None,
+             timeout=None) -> Path:
+    """Download a standard pix2pix dataset into ``<data_dir>/<name>`` once; return it (notebook
+    01).
 
     The archive comes from ``base_url`` (else ``$P2P_DATASETS_URL``, else the pix2pix
-    host) via ``keras.utils.get_file``; unsafe or truncated archives are refused.
+    host) via ``keras.utils.get_file``; unsafe or truncated archives are refused, and a
+    server that sends nothing for ``timeout`` seconds (default 60, ``$P2P_DOWNLOAD_TIMEOUT``)
+    is given up.
     """
     meta = info(name)
     if meta.kind != "download":
@@ -302,7 +278,7 @@ def download(name: str, data_dir=None, base_url=None, file_hash: str | None = No
             f"{name!r} is made on this machine, not downloaded; use prepare({name!r}). "
             f"Downloadable datasets: {[n for n in names() if info(n).kind == 'download']}"
         )
-    return _download_into(name, _default_data_dir(data_dir), base_url, file_hash)
+    return downloads.download(name, _default_data_dir(data_dir), base_url, file_hash, timeout)
 
 
 def _check_split(name: str, split: str) -> None:
@@ -313,7 +289,8 @@ def _check_split(name: str, split: str) -> None:
 
 def path(name: str, split: str = "train", image_size=None, data_dir=None,
          base_url=None) -> Path:
-    """The folder of one split, prepared on disk first (generated or downloaded if needed)."""
+    """The folder of one split, prepared on disk first: generated or downloaded if needed
+    (notebook 01)."""
     _check_split(name, split)
     folder = prepare(name, image_size, data_dir, base_url) / split
     if not folder.is_dir():
@@ -325,13 +302,13 @@ def path(name: str, split: str = "train", image_size=None, data_dir=None,
 def load(name: str, split: str = "train", image_size=None, direction: str | None = None,
          augment: bool | None = None, batch_size: int = 1, shuffle: bool | None = None,
          seed: int | None = None, data_dir=None, base_url=None, **load_paired_kwargs):
-    """A split of a named dataset as a ``tf.data.Dataset`` of (input, target) batches.
+    """A split of a named dataset as a ``tf.data.Dataset`` of (input, target) batches
+    (notebook 01).
 
     Defaults: ``image_size`` from ``config.settings()``, ``direction`` the dataset's
     labels/degraded -> photo direction (``info(name).direction``), ``augment`` and
     ``shuffle`` on for the train split only. Other keywords go to ``data.load_paired``.
     """
-    from p2plib import data
 
     image_size = _default_image_size(image_size)
     folder = path(name, split, image_size, data_dir, base_url)
@@ -349,29 +326,31 @@ def load(name: str, split: str = "train", image_size=None, direction: str | None
 
 
 MASKED_DATASETS = ("synthetic-facades", "synthetic-streets", "cityscapes")
-"""The datasets whose class masks are known, which the FCN-score needs: the generated ones
-keep the mask of every pair; Cityscapes' colour label maps are read back to classes by the
-nearest palette colour (``load_masks``)."""
+"""The datasets whose class masks are known (notebook 06: the FCN-score needs them): the
+generated ones keep the mask of every pair; Cityscapes' colour label maps are read back to
+classes by the nearest palette colour (``load_masks``)."""
 
 LABEL_MAPPING_VERSION = 1
-"""Bump when the colour -> class mapping of downloaded label maps changes: cached masks are
-then recomputed."""
+"""The version of the colour -> class mapping of downloaded label maps (tool): bump it when
+the mapping changes, so that cached masks are recomputed."""
 
 
 def classes_of(name: str) -> tuple[str, ...]:
-    """The class names of a dataset with masks (``MASKED_DATASETS``); index = class id."""
+    """The class names of a dataset with masks, index = class id (notebook 06)."""
     return tuple(_label_scheme(name)[0])
 
 
 def palette_of(name: str) -> np.ndarray:
-    """The label colours (uint8 [K, 3]) of a dataset with masks; index = class id."""
+    """The label colours (uint8 [K, 3]) of a dataset with masks, index = class id (notebook
+    06)."""
     return _label_scheme(name)[1]
 
 
 def _label_scheme(name: str):
-    schemes = {_SYNTHETIC.name: (FACADE_CLASSES, FACADE_PALETTE, None),
-               _STREETS.name: (STREET_CLASSES, STREET_PALETTE, None),
-               "cityscapes": (CITYSCAPES_CLASSES, CITYSCAPES_PALETTE, CITYSCAPES_VOID_COLOURS)}
+    schemes = {_SYNTHETIC.name: (palettes.FACADE_CLASSES, palettes.FACADE_PALETTE, None),
+               _STREETS.name: (palettes.STREET_CLASSES, palettes.STREET_PALETTE, None),
+               "cityscapes": (palettes.CITYSCAPES_CLASSES, palettes.CITYSCAPES_PALETTE,
+                              palettes.CITYSCAPES_VOID_COLOURS)}
     if name not in schemes:
         info(name)  # an unknown name gets the list of names
         raise DatasetError(f"dataset {name!r} keeps no class masks; choose one of "
@@ -380,15 +359,13 @@ def _label_scheme(name: str):
 
 
 def held_out_split(name: str) -> str:
-    """The split that scores a model: ``"test"``, or ``"val"`` where there is no test split
-    (Cityscapes, maps, the edges datasets)."""
+    """The split that scores a model (notebook 06): ``"test"``, or ``"val"`` where there is
+    no test split (Cityscapes, maps, the edges datasets)."""
     return "test" if "test" in info(name).splits else "val"
 
 
 def _generator_module(name: str):
     """The module that generates a generated dataset (``generate``, ``GENERATOR_VERSION``)."""
-    from . import facades, streets
-
     modules = {_SYNTHETIC.name: facades, _STREETS.name: streets}
     if name not in modules:
         raise DatasetError(f"dataset {name!r} is not generated; choose one of {list(modules)}")
@@ -396,28 +373,29 @@ def _generator_module(name: str):
 
 
 def generator_version(name: str) -> int:
-    """The version of the generator that makes a generated dataset."""
+    """The version of the generator that makes a generated dataset (tool)."""
     return _generator_module(name).GENERATOR_VERSION
 
 
 def mask_version(name: str) -> int:
-    """The version of a masked dataset's masks: its generator's, or for a downloaded one
-    the colour -> class mapping's (``LABEL_MAPPING_VERSION``)."""
+    """The version of a masked dataset's masks (tool): its generator's, or for a downloaded
+    one the colour -> class mapping's (``LABEL_MAPPING_VERSION``)."""
     classes_of(name)
     return LABEL_MAPPING_VERSION if info(name).kind == "download" else generator_version(name)
 
 
 def load_masks(split: str = "train", image_size=None, data_dir=None,
                dataset: str = "synthetic-facades") -> np.ndarray:
-    """The class masks of a split of a dataset with masks, uint8 [N, H, W], in file-name
-    order: ``dataset`` is one of ``MASKED_DATASETS`` (default: the synthetic facades).
+    """The class masks of a split of a dataset with masks, uint8 [N, H, W] (notebook 06).
+
+    In file-name order; ``dataset`` is one of ``MASKED_DATASETS`` (default: the synthetic
+    facades).
 
     Mask ``i`` belongs to the ``i``-th pair of ``path(dataset, split)`` in the order
     ``load(..., shuffle=False, augment=False)`` reads them. A downloaded dataset's masks are
-    read from its colour label maps (``nearest_class_ids``; void pixels are ``VOID_ID``),
+    read from its colour label maps (``label_colours.rgb_to_labels``; void pixels are ``VOID_ID``),
     cached beside it and resized (nearest neighbour) to ``image_size``.
     """
-    from PIL import Image
 
     classes_of(dataset)  # refuses datasets without masks
     _check_split(dataset, split)
@@ -431,8 +409,6 @@ def load_masks(split: str = "train", image_size=None, data_dir=None,
 
 
 def _downloaded_masks(name: str, split: str, image_size, data_dir) -> np.ndarray:
-    from PIL import Image
-
     pairs_folder = path(name, split, data_dir=data_dir)
     cache = pairs_folder.parent / f"{split}_masks"
     if not is_complete(cache, LABEL_MAPPING_VERSION):
@@ -450,9 +426,7 @@ def _downloaded_masks(name: str, split: str, image_size, data_dir) -> np.ndarray
 
 def _write_label_masks(name: str, pairs_folder: Path, folder: Path) -> dict:
     """Class masks of every pair's label image, in the pairs' order, as NNNNNN.png."""
-    from PIL import Image
 
-    from p2plib import data
 
     pairs = data.find_pairs(pairs_folder)
     labels_are_b = info(name).direction == "BtoA"
@@ -462,16 +436,14 @@ def _write_label_masks(name: str, pairs_folder: Path, folder: Path) -> dict:
             labels = _read_half(file, "right" if labels_are_b else "left")
         else:
             labels = Image.open(pairs.b[index] if labels_are_b else file).convert("RGB")
-        mask = nearest_class_ids(np.asarray(labels), palette, void_colours)
+        mask = label_colours.rgb_to_labels(np.asarray(labels), palette, void_colours)
         save_png(mask, folder / f"{index:06d}.png")
     return {"name": name, "split": pairs_folder.name, "pairs": len(pairs),
-            "classes": list(classes_of(name)), "void_id": VOID_ID,
+            "classes": list(classes_of(name)), "void_id": label_colours.VOID_ID,
             "source": "nearest palette colour of each label pixel"}
 
 
 def _read_half(file: Path, side: str):
-    from PIL import Image
-
     with Image.open(file) as image:
         image = image.convert("RGB")
         half = image.width // 2
@@ -480,6 +452,4 @@ def _read_half(file: Path, side: str):
 
 
 def _default_size_pair(image_size) -> tuple[int, int]:
-    from p2plib import checks
-
     return checks.image_size(_default_image_size(image_size), "image_size")

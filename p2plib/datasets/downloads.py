@@ -11,34 +11,54 @@ downloads afresh and no half-extracted dataset is ever left under the final name
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import socket
 import tarfile
 import zlib
 from pathlib import Path, PurePosixPath
 
-from .storage import DatasetError
+import keras
+
+from p2plib.errors import DatasetError
+from p2plib.files import remove_leftovers, temporary_folder
+
+__all__ = [
+    "BASE_URL_ENV", "DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "DownloadError", "TIMEOUT_ENV",
+    "UnsafeArchiveError", "archive_url", "check_archive", "download", "resolve_base_url",
+    "stall_seconds",
+]
 
 DEFAULT_BASE_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/"
+"""Where the pix2pix authors serve the standard datasets (notebook 01)."""
+
+TIMEOUT_ENV = "P2P_DOWNLOAD_TIMEOUT"
+"""The environment variable for how long a download may stall, in seconds (tool)."""
+DEFAULT_TIMEOUT = 60.0
+"""Seconds a download may receive nothing before it is given up (tool)."""
 BASE_URL_ENV = "P2P_DATASETS_URL"
+"""The environment variable that points the downloads at a mirror (notebook 01)."""
 
 
 class DownloadError(DatasetError):
-    """A download failed or its archive is truncated, corrupt or laid out unexpectedly."""
+    """A download that failed, or an archive truncated, corrupt or laid out unexpectedly
+    (tool)."""
 
 
 class UnsafeArchiveError(DownloadError):
-    """An archive holds a member that would be written outside its target folder."""
+    """An archive holding a member that would be written outside its target folder (tool)."""
 
 
 def resolve_base_url(base_url: str | None = None) -> str:
-    """The base address: the argument, else ``$P2P_DATASETS_URL``, else the pix2pix host."""
+    """The base address: the argument, else ``$P2P_DATASETS_URL``, else the pix2pix host
+    (tool)."""
     url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
     return url if url.endswith("/") else url + "/"
 
 
 def archive_url(name: str, base_url: str | None = None) -> str:
-    """Where ``<name>.tar.gz`` is fetched from."""
+    """Where ``<name>.tar.gz`` is fetched from (tool)."""
     return resolve_base_url(base_url) + f"{name}.tar.gz"
 
 
@@ -57,7 +77,7 @@ def _unsafe_reason(member: tarfile.TarInfo, target: Path) -> str | None:
 
 
 def check_archive(archive: Path, name: str, url: str, target: Path) -> dict[str, int]:
-    """Read the whole archive; return ``{member path: size}`` of its files.
+    """Read the whole archive and return ``{member path: size}`` of its files (tool).
 
     Raises ``UnsafeArchiveError`` for a member that would land outside ``target`` and
     ``DownloadError`` for a truncated or corrupt archive or one not laid out as
@@ -92,6 +112,14 @@ def check_archive(archive: Path, name: str, url: str, target: Path) -> dict[str,
     return files
 
 
+def _timed_out(error: BaseException) -> bool:
+    while error is not None:
+        if isinstance(error, (TimeoutError, socket.timeout)) or "timed out" in str(error):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
+
+
 def _check_extracted(folder: Path, files: dict[str, int], url: str) -> None:
     for member, size in files.items():
         path = folder / member
@@ -102,23 +130,51 @@ def _check_extracted(folder: Path, files: dict[str, int], url: str) -> None:
             )
 
 
+def stall_seconds(timeout=None) -> float:
+    """How long a download may receive nothing before it is given up: ``timeout``, else
+    ``$P2P_DOWNLOAD_TIMEOUT``, else 60 seconds (tool)."""
+    value = timeout if timeout is not None else os.environ.get(TIMEOUT_ENV) or DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds > 0:
+        raise DownloadError(f"a download timeout must be a positive number of seconds, got "
+                            f"{value!r} (argument timeout or ${TIMEOUT_ENV}).")
+    return seconds
+
+
+@contextlib.contextmanager
+def _socket_timeout(seconds: float):
+    # Keras's get_file reads with urllib without a timeout, which then uses the default one.
+    saved = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(saved)
+
+
 def download(name: str, data_dir: Path, base_url: str | None = None,
-             file_hash: str | None = None) -> Path:
-    """Download and extract ``<name>.tar.gz`` into ``data_dir/<name>``; return that folder.
+             file_hash: str | None = None, timeout=None) -> Path:
+    """Download and extract ``<name>.tar.gz`` into ``data_dir/<name>``; return it (tool).
 
     Does nothing when the folder is there already. ``file_hash`` (sha256 or md5), when
-    given, is checked by Keras before anything is extracted.
+    given, is checked by Keras before anything is extracted. A connection that delivers
+    nothing for ``stall_seconds(timeout)`` ends with a ``DownloadError`` naming the address,
+    and nothing is left behind.
     """
-    import keras
+    seconds = stall_seconds(timeout)
 
     data_dir = Path(data_dir).resolve()
     final_dir = data_dir / name
     if final_dir.is_dir():
         return final_dir
     url = archive_url(name, base_url)
-    staging = data_dir / f".{name}.download"
-    # A staging folder left behind is from a download that was killed (the finally below
-    # never ran): its archive may be partial, and Keras would reuse it. Start over.
+    # Staging folders left behind are from downloads that were killed (the finally below
+    # never ran): their archives may be partial, and Keras would reuse one. Start over.
+    remove_leftovers(data_dir)
+    staging = temporary_folder(final_dir)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True, exist_ok=True)
     get_file_args = dict(
@@ -130,8 +186,14 @@ def download(name: str, data_dir: Path, base_url: str | None = None,
     )
     try:
         try:
-            archive = Path(keras.utils.get_file(**get_file_args))
+            with _socket_timeout(seconds):
+                archive = Path(keras.utils.get_file(**get_file_args))
         except Exception as error:
+            if _timed_out(error):
+                raise DownloadError(
+                    f"{url} sent nothing for {seconds:g} s, so the download was given up and "
+                    "nothing was kept; try again later, use a mirror (--base-url or "
+                    f"${BASE_URL_ENV}), or wait longer with ${TIMEOUT_ENV}.") from None
             raise DownloadError(
                 f"could not download {name} from {url}: {error}. Check the address (argument "
                 f"base_url or ${BASE_URL_ENV}) and the network, then call again."

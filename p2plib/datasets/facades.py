@@ -16,58 +16,41 @@ from pathlib import Path
 
 import numpy as np
 
-from .palettes import nearest_class_ids
-from .storage import generate_masked, parse_image_size
+from p2plib.datasets.painting import (
+    child_rng,
+    finish_photo,
+    jitter,
+    pick,
+    pixel_centres,
+    sky_colours,
+    sky_gradient,
+    smooth_noise,
+)
+from p2plib.datasets.palettes import FACADE_CLASSES, FACADE_PALETTE
+from p2plib.datasets.storage import SPLIT_SEED_OFFSETS, generate_masked, parse_image_size
+from p2plib.label_colours import labels_to_rgb
+
+__all__ = [
+    "GENERATOR_VERSION", "SPLIT_SIZES", "Element", "facade_mask", "generate", "render_facade",
+    "render_facade_photo", "sample_facade_layout",
+]
 
 GENERATOR_VERSION = 1
+"""The version of the facade generator (notebook 01): bump it when a change alters a pixel,
+so that datasets on disk are made again."""
 
-FACADE_CLASSES = (
-    "sky",
-    "wall",
-    "window",
-    "door",
-    "balcony",
-    "cornice",
-    "sill",
-    "shop",
-    "pillar",
-    "blind",
-    "molding",
-)
-"""Class names; a class id is the index into this tuple (and into ``FACADE_PALETTE``)."""
-
-FACADE_PALETTE = np.array(
-    [
-        (0, 0, 170),  # sky: dark blue, like the background of the CMP labels
-        (0, 0, 255),  # wall
-        (0, 117, 255),  # window
-        (0, 220, 255),  # door
-        (85, 255, 170),  # balcony
-        (170, 255, 85),  # cornice
-        (255, 255, 0),  # sill
-        (255, 170, 0),  # shop
-        (255, 85, 0),  # pillar
-        (255, 0, 0),  # blind (shutters and roller blinds)
-        (170, 0, 0),  # molding (window surrounds)
-    ],
-    dtype=np.uint8,
-)
-"""Label colour of each class, uint8 [K, 3]: a jet-like ramp in the spirit of CMP facades."""
-
+# class ids: indices into FACADE_CLASSES
 SKY, WALL, WINDOW, DOOR, BALCONY, CORNICE, SILL, SHOP, PILLAR, BLIND, MOLDING = range(
     len(FACADE_CLASSES)
 )
 
 SPLIT_SIZES = {"train": 400, "val": 100, "test": 100}
-"""Pairs per split (as many as CMP facades has for training)."""
-
-SPLIT_SEED_OFFSETS = {"train": 0, "val": 1_000_000, "test": 2_000_000}
-"""Pair ``i`` of a split uses seed ``offset + i``, so the splits never share a building."""
+"""Pairs per split of synthetic-facades (notebook 01): as many as CMP facades has for training."""
 
 
 @dataclass(frozen=True)
 class Element:
-    """One labelled rectangle of a layout, in fractions of the image (0 = top/left)."""
+    """One labelled rectangle of a facade layout, in fractions of the image, 0 = top/left (tool)."""
 
     class_id: int
     top: float
@@ -80,7 +63,7 @@ class Element:
 
 
 def sample_facade_layout(seed: int) -> tuple[Element, ...]:
-    """The rectangles of one facade, in paint order (later ones cover earlier ones).
+    """The rectangles of one facade, in paint order: later ones cover earlier ones (tool).
 
     Depends on ``seed`` only, never on the image size.
     """
@@ -260,23 +243,14 @@ def _element_slices(element: Element, height: int, width: int):
 
 
 def facade_mask(layout, image_size=256) -> np.ndarray:
-    """Rasterise a layout into a uint8 HxW mask of class ids (0 = sky where nothing is)."""
+    """A facade layout rasterised into a uint8 HxW mask of class ids, 0 = sky where nothing is
+    (tool)."""
     height, width = parse_image_size(image_size)
     mask = np.zeros((height, width), dtype=np.uint8)
     for element in layout:
         rows, cols = _element_slices(element, height, width)
         mask[rows, cols] = element.class_id
     return mask
-
-
-def labels_to_rgb(mask: np.ndarray) -> np.ndarray:
-    """Colour a class mask with ``FACADE_PALETTE`` (uint8 HxWx3)."""
-    return FACADE_PALETTE[mask]
-
-
-def rgb_to_labels(labels_rgb: np.ndarray) -> np.ndarray:
-    """Class ids of a label image, each pixel taking the nearest palette colour."""
-    return nearest_class_ids(labels_rgb, FACADE_PALETTE)
 
 
 # ---------------------------------------------------------------- rendering
@@ -303,26 +277,8 @@ _SKIES = [  # (zenith, horizon)
 ]
 
 
-def _pick(rng, options):
-    return np.array(options[int(rng.integers(len(options)))], dtype=np.float32)
-
-
-def _jitter(rng, colour, amount=0.04):
-    return np.clip(colour * rng.uniform(0.88, 1.1) + rng.normal(0, amount, 3), 0, 1)
-
-
-def smooth_noise(rng, height, width, cells):
-    """Low-frequency noise on a ``cells`` grid, interpolated: the same field at any size."""
-    grid = rng.standard_normal((cells + 1, cells + 1)).astype(np.float32)
-    ys = (np.arange(height) + 0.5) / height * cells
-    xs = (np.arange(width) + 0.5) / width * cells
-    y0 = np.minimum(ys.astype(int), cells - 1)
-    x0 = np.minimum(xs.astype(int), cells - 1)
-    fy = (ys - y0)[:, None].astype(np.float32)
-    fx = (xs - x0)[None, :].astype(np.float32)
-    fy, fx = fy * fy * (3 - 2 * fy), fx * fx * (3 - 2 * fx)  # smoothstep: no creases
-    rows = grid[y0] * (1 - fy) + grid[y0 + 1] * fy
-    return rows[:, x0] * (1 - fx) + rows[:, x0 + 1] * fx
+_BRIGHTNESS = (0.88, 1.1)  # how much ``jitter`` scales a facade colour
+_JITTER = 0.04  # and how much noise it adds
 
 
 @dataclass
@@ -347,10 +303,10 @@ class _Canvas:
 
 def _wall_texture(rng, height, width, aspect):
     kind = ["brick", "plaster", "stone"][int(rng.choice(3, p=[0.35, 0.45, 0.2]))]
-    colour = _jitter(rng, _pick(rng, _WALL_COLOURS[kind]))
-    texture_rng = np.random.default_rng(rng.integers(2**63))
-    ys = ((np.arange(height) + 0.5) / height)[:, None]
-    xs = ((np.arange(width) + 0.5) / width * aspect)[None, :]  # in units of the height
+    colour = jitter(rng, pick(rng, _WALL_COLOURS[kind]), _JITTER, _BRIGHTNESS)
+    texture_rng = child_rng(rng)
+    ys = pixel_centres(height)[:, None]
+    xs = (pixel_centres(width) * aspect)[None, :]  # in units of the height
     shade = 1 + 0.06 * smooth_noise(texture_rng, height, width, 6)
     if kind == "plaster":
         shade = shade + 0.03 * smooth_noise(texture_rng, height, width, 24)
@@ -374,12 +330,12 @@ def _wall_texture(rng, height, width, aspect):
 
 
 def _paint_sky(canvas, rng):
-    zenith, horizon = (_jitter(rng, np.array(c, np.float32), 0.03) for c in _pick(rng, _SKIES))
+    zenith, horizon = sky_colours(rng, _SKIES, 0.03, _BRIGHTNESS)
     height, width = canvas.image.shape[:2]
-    cloud_rng = np.random.default_rng(rng.integers(2**63))
+    cloud_rng = child_rng(rng)
     clouds = np.clip(smooth_noise(cloud_rng, height, width, 5) - rng.uniform(0.3, 1.5), 0, 1)
     v = canvas.ys[:, None, None]
-    sky = zenith * (1 - v) + horizon * v
+    sky = sky_gradient(zenith, horizon, v)
     canvas.image[:] = sky + clouds[..., None] * (0.95 - sky)
 
 
@@ -434,16 +390,17 @@ def _sample_style(rng, sky, wall_colour) -> _PaintStyle:
     # The order of the draws fixes the dataset; keep it when adding a field.
     trim_kind = rng.random()
     drawn = dict(
-        frame=_pick(rng, _FRAME_COLOURS), frame_width=rng.uniform(0.004, 0.009),
-        mullions=rng.random() < 0.6, door=_jitter(rng, _pick(rng, _DOOR_COLOURS)),
-        shutter=_jitter(rng, _pick(rng, _SHUTTER_COLOURS)),
-        blind=_jitter(rng, np.array((0.85, 0.82, 0.74), np.float32)),
+        frame=pick(rng, _FRAME_COLOURS), frame_width=rng.uniform(0.004, 0.009),
+        mullions=rng.random() < 0.6,
+        door=jitter(rng, pick(rng, _DOOR_COLOURS), _JITTER, _BRIGHTNESS),
+        shutter=jitter(rng, pick(rng, _SHUTTER_COLOURS), _JITTER, _BRIGHTNESS),
+        blind=jitter(rng, np.array((0.85, 0.82, 0.74), np.float32), _JITTER, _BRIGHTNESS),
         roller_blind=rng.random() < 0.5, slat=rng.uniform(0.006, 0.012),
         railing=np.full(3, rng.choice([0.08, 0.2, 0.85]), np.float32),
         bar_spacing=rng.uniform(0.015, 0.03),
         sign=np.clip(rng.uniform(0.1, 1.0, 3) ** 2 * 1.3, 0, 1).astype(np.float32),
     )
-    stone = _jitter(rng, np.array((0.85, 0.82, 0.75), np.float32), 0.03)
+    stone = jitter(rng, np.array((0.85, 0.82, 0.75), np.float32), 0.03, _BRIGHTNESS)
     trim = (stone if trim_kind < 0.5 else
             np.clip(wall_colour * (1.35 if trim_kind < 0.8 else 0.7), 0, 1))
     return _PaintStyle(sky=sky, trim=trim, **drawn)
@@ -533,7 +490,7 @@ def _shadows(canvas, layout, mask, rng):
 
 
 def render_facade_photo(layout, image_size=256, seed: int = 0, mask=None) -> np.ndarray:
-    """Render a photo (uint8 HxWx3) of a layout; ``seed`` picks the appearance only.
+    """A photo (uint8 HxWx3) of a facade layout; ``seed`` picks the appearance only (tool).
 
     ``mask`` is the layout's ``facade_mask`` at this size, when the caller has it already.
     """
@@ -541,8 +498,8 @@ def render_facade_photo(layout, image_size=256, seed: int = 0, mask=None) -> np.
     rng = np.random.default_rng([int(seed), 1])
     canvas = _Canvas(
         image=np.zeros((height, width, 3), np.float32),
-        ys=((np.arange(height) + 0.5) / height).astype(np.float32),
-        xs=((np.arange(width) + 0.5) / width).astype(np.float32),
+        ys=pixel_centres(height).astype(np.float32),
+        xs=pixel_centres(width).astype(np.float32),
         aspect=width / height,
     )
     _paint_sky(canvas, rng)
@@ -559,31 +516,30 @@ def render_facade_photo(layout, image_size=256, seed: int = 0, mask=None) -> np.
     warmth = rng.uniform(-0.06, 0.06)
     cast = np.array([1 + warmth, 1.0, 1 - warmth], np.float32)
     exposure = rng.uniform(0.85, 1.1)
-    noise_rng = np.random.default_rng(rng.integers(2**63))
+    noise_rng = child_rng(rng)
     sigma = rng.uniform(0.005, 0.025)
-    image = canvas.image * shade[..., None] * cast * exposure
-    image = image + sigma * noise_rng.standard_normal(image.shape, dtype=np.float32)
-    return np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
+    return finish_photo(canvas.image * shade[..., None] * cast * exposure, sigma, noise_rng)
 
 
 def render_facade(seed: int, image_size=256, photo_seed: int | None = None):
-    """One synthetic facade: ``(labels_rgb, photo, mask)`` at ``image_size`` (int or (h, w)).
+    """One synthetic facade: ``(labels_rgb, photo, mask)`` at ``image_size`` (notebook 01).
 
-    ``seed`` fixes the layout; ``photo_seed`` (default: ``seed``) fixes the appearance, so
-    the same labels can be rendered into many different photos.
+    ``image_size`` is an int or (height, width). ``seed`` fixes the layout; ``photo_seed``
+    (default: ``seed``) fixes the appearance, so the same labels can be rendered into many
+    different photos.
     """
     layout = sample_facade_layout(seed)
     mask = facade_mask(layout, image_size)
     photo_seed = seed if photo_seed is None else photo_seed
     photo = render_facade_photo(layout, image_size, photo_seed, mask=mask)
-    return labels_to_rgb(mask), photo, mask
+    return labels_to_rgb(mask, FACADE_PALETTE), photo, mask
 
 
 # ---------------------------------------------------------------- writing to disk
 
 
 def generate(final_dir: Path, image_size, split_sizes=None) -> Path:
-    """Generate every split into ``final_dir`` atomically (``storage.generate_masked``)."""
+    """Generate every split of synthetic-facades into ``final_dir`` atomically (tool)."""
     return generate_masked(
         final_dir, image_size, name="synthetic-facades", render=render_facade,
         split_sizes=SPLIT_SIZES if split_sizes is None else split_sizes,

@@ -14,13 +14,31 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from skimage import data as skdata
+from skimage.feature import canny
 
-from .facades import SPLIT_SEED_OFFSETS, smooth_noise
-from .storage import DatasetError, build_atomically, parse_image_size, save_png, side_by_side
+from p2plib.datasets.painting import child_rng, pixel_centres, smooth_noise
+from p2plib.datasets.storage import (
+    SPLIT_SEED_OFFSETS,
+    build_atomically,
+    parse_image_size,
+    save_png,
+    side_by_side,
+)
+from p2plib.errors import DatasetError
+
+__all__ = [
+    "GENERATOR_VERSION", "HOLE_COLOUR", "PHOTO_FILES", "PHOTO_SPLITS", "PHOTO_TASKS",
+    "SPLIT_SIZES", "crop_for", "degrade", "edge_map", "generate", "grey", "hole_mask",
+    "load_photo", "make_pair", "random_box",
+]
 
 GENERATOR_VERSION = 2
+"""The version of the bundled-photo tasks' generator (notebook 01): bump it when a change
+alters a pixel, so that datasets on disk are made again."""
 
 PHOTO_TASKS = ("inpainting", "colorization", "edges")
+"""The bundled-photo tasks (notebook 01): dataset ``photos-<task>`` for each."""
 
 PHOTO_SPLITS = {
     "train": (
@@ -35,7 +53,8 @@ PHOTO_SPLITS = {
     "val": ("coffee",),
     "test": ("chelsea",),
 }
-"""Which bundled colour photos each split is cut from; no photo is in two splits."""
+"""Which bundled colour photos each split is cut from (notebook 01); no photo is in two
+splits."""
 
 PHOTO_FILES = {
     "astronaut": "astronaut.png",
@@ -48,20 +67,23 @@ PHOTO_FILES = {
     "coffee": "coffee.png",
     "chelsea": "chelsea.png",
 }
-"""The file in ``skimage/data/`` behind each photo: all ship in the scikit-image wheel."""
+"""The file in ``skimage/data/`` behind each photo (tool): all ship in the scikit-image
+wheel."""
 
 SPLIT_SIZES = {"train": 400, "val": 100, "test": 100}
+"""Pairs per split of every bundled-photo task (notebook 01)."""
 
 HOLE_COLOUR = (255, 0, 255)
-"""Inpainting holes are flat magenta: a colour none of the bundled photos contains."""
+"""The flat colour of inpainting holes (notebook 01): magenta, which none of the bundled photos
+contains."""
 
 _MIN_CROP_STD = 12.0  # grey levels; flatter crops (black borders of retina, empty sky) retried
 
 
 @cache
 def load_photo(name: str) -> np.ndarray:
-    """One bundled colour photo as uint8 HxWx3, read from scikit-image's own files."""
-    from skimage import data as skdata
+    """One bundled colour photo as uint8 HxWx3, read from scikit-image's own files (notebook
+    01)."""
 
     if name in ("motorcycle_left", "motorcycle_right"):
         left, right, _ = skdata.stereo_motorcycle()
@@ -76,7 +98,8 @@ def load_photo(name: str) -> np.ndarray:
 
 
 def random_box(photo_shape, rng: np.random.Generator, image_size):
-    """A random crop box (left, top, right, bottom) with scale jitter and the asked aspect."""
+    """A random crop box (left, top, right, bottom) with scale jitter and the asked aspect
+    (tool)."""
     height, width = parse_image_size(image_size)
     photo_height, photo_width = photo_shape[:2]
     aspect = width / height
@@ -87,13 +110,6 @@ def random_box(photo_shape, rng: np.random.Generator, image_size):
     top = rng.uniform(0, photo_height - crop_height)
     left = rng.uniform(0, photo_width - crop_width)
     return left, top, left + crop_width, top + crop_height
-
-
-def random_crop(photo: np.ndarray, rng: np.random.Generator, image_size) -> np.ndarray:
-    """A random crop of ``photo`` with scale jitter, resized to ``image_size`` (uint8)."""
-    height, width = parse_image_size(image_size)
-    box = random_box(photo.shape, rng, (height, width))
-    return np.asarray(Image.fromarray(photo).resize((width, height), Image.BICUBIC, box=box))
 
 
 @cache
@@ -116,15 +132,15 @@ def _crop_from_pyramid(name: str, box, image_size) -> np.ndarray:
 
 
 def grey(photo: np.ndarray) -> np.ndarray:
-    """Luminance of an RGB photo (ITU-R 601, as PIL computes it), uint8 HxW."""
+    """The luminance of an RGB photo, uint8 HxW (ITU-R 601, as PIL computes it) (notebook 01)."""
     return np.asarray(Image.fromarray(photo).convert("L"))
 
 
 def hole_mask(rng: np.random.Generator, image_size) -> np.ndarray:
-    """Random rectangular and blotchy holes, bool HxW, laid out in fractions of the image."""
+    """Random rectangular and blotchy holes, bool HxW, in fractions of the image (notebook 01)."""
     height, width = parse_image_size(image_size)
-    ys = ((np.arange(height) + 0.5) / height)[:, None]
-    xs = ((np.arange(width) + 0.5) / width)[None, :]
+    ys = pixel_centres(height)[:, None]
+    xs = pixel_centres(width)[None, :]
     holes = np.zeros((height, width), dtype=bool)
     for _ in range(int(rng.integers(1, 4))):
         hole_height, hole_width = rng.uniform(0.1, 0.35, size=2)
@@ -133,14 +149,15 @@ def hole_mask(rng: np.random.Generator, image_size) -> np.ndarray:
     for _ in range(int(rng.integers(0, 3))):
         centre_y, centre_x = rng.uniform(0.15, 0.85, size=2)
         radius = rng.uniform(0.08, 0.2)
-        wobble = smooth_noise(np.random.default_rng(rng.integers(2**63)), height, width, 8)
+        wobble = smooth_noise(child_rng(rng), height, width, 8)
         distance = np.hypot(ys - centre_y, xs - centre_x) / radius
         holes |= distance + 0.35 * wobble < 1
     return holes
 
 
 def degrade(task: str, photo: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """The input image of ``task`` for a target ``photo`` (uint8 HxWx3 in, HxWx3 out)."""
+    """The input image of ``task`` for a target ``photo``, uint8 HxWx3 in and out (notebook
+    01)."""
     if task == "inpainting":
         holes = hole_mask(rng, photo.shape[:2])
         return np.where(holes[..., None], np.array(HOLE_COLOUR, np.uint8), photo)
@@ -152,8 +169,7 @@ def degrade(task: str, photo: np.ndarray, rng: np.random.Generator) -> np.ndarra
 
 
 def edge_map(photo: np.ndarray) -> np.ndarray:
-    """Canny edges drawn black on white (like edges2shoes), uint8 HxW."""
-    from skimage.feature import canny
+    """Canny edges drawn black on white (like edges2shoes), uint8 HxW (notebook 01)."""
 
     sigma = max(1.0, 2.0 * min(photo.shape[:2]) / 256)
     edges = canny(grey(photo) / 255.0, sigma=sigma, low_threshold=0.05, high_threshold=0.12)
@@ -161,7 +177,8 @@ def edge_map(photo: np.ndarray) -> np.ndarray:
 
 
 def crop_for(split: str, index: int, image_size) -> tuple[str, np.ndarray]:
-    """The photo that pair ``index`` of ``split`` is cut from, and the crop (uint8 HxWx3).
+    """The photo that pair ``index`` of ``split`` is cut from, and the crop, uint8 HxWx3
+    (notebook 01).
 
     Depends on (split, index) only, so every task uses the same crops, and the crop covers
     the same part of the photo at every size.
@@ -180,14 +197,14 @@ def crop_for(split: str, index: int, image_size) -> tuple[str, np.ndarray]:
 
 
 def make_pair(task: str, split: str, index: int, image_size):
-    """Pair ``index`` of a split: ``(input, photo)`` uint8 HxWx3, deterministic."""
+    """Pair ``index`` of a split: ``(input, photo)`` uint8 HxWx3, deterministic (notebook 01)."""
     _, target = crop_for(split, index, image_size)
     seed = SPLIT_SEED_OFFSETS[split] + index
     return degrade(task, target, np.random.default_rng([seed, 11])), target
 
 
 def generate(final_dir: Path, task: str, image_size, split_sizes=None) -> Path:
-    """Generate every split of ``photos-<task>`` into ``final_dir`` atomically."""
+    """Generate every split of ``photos-<task>`` into ``final_dir`` atomically (tool)."""
     if task not in PHOTO_TASKS:
         raise DatasetError(f"unknown photo task {task!r}; choose one of {PHOTO_TASKS}")
     split_sizes = dict(SPLIT_SIZES if split_sizes is None else split_sizes)

@@ -14,7 +14,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from p2plib import callbacks, training
+from p2plib import training
+from p2plib.tools import checkpoints
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from conftest import smooth_pairs, tiny_networks  # noqa: E402
@@ -54,6 +55,6 @@ pause_at = int(sys.argv[3]) if len(sys.argv) > 3 else None
 model = training.Pix2Pix(*tiny_networks(seed=1))
 model.compile()
 dataset = tf.data.Dataset.from_tensor_slices(smooth_pairs(8, seed=0)).batch(1)
-checkpoint = callbacks.TrainingCheckpoint(workdir / "checkpoints", save_every_steps=5)
+checkpoint = checkpoints.TrainingCheckpoint(workdir / "checkpoints", save_every_steps=5)
 model.fit(dataset, epochs=3, verbose=0, callbacks=[checkpoint, Record()])
 np.savez(workdir / "final.npz", **state(model))

@@ -16,7 +16,7 @@ import tensorflow as tf  # noqa: E402
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
-from p2plib import cli  # noqa: E402
+from p2plib.tools import cli  # noqa: E402
 
 with tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]).scope():
     sys.exit(cli.main(sys.argv[1:]))

@@ -15,7 +15,7 @@ tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfigur
 
 import keras  # noqa: E402
 
-from p2plib import training  # noqa: E402
+from p2plib import optimizers, training  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from conftest import smooth_pairs, tiny_networks  # noqa: E402
@@ -33,7 +33,7 @@ def sgd():
 
 
 def fast_adam():
-    return training.paper_optimizer(1e-3)  # a few steps are enough to see it learn
+    return optimizers.paper_optimizer(1e-3)  # a few steps are enough to see it learn
 
 
 mirrored = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])

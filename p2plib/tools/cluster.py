@@ -1,6 +1,6 @@
 """Training on several workers: ``TF_CONFIG``, the strategy, and local workers to try it.
 
-Introduced in notebook 05 ("Many devices"). ``tf.distribute.MultiWorkerMirroredStrategy``
+Introduced in notebook 10, after the course. ``tf.distribute.MultiWorkerMirroredStrategy``
 trains one model on several processes, on one machine or several, each worker listening on
 its own ``HOST:PORT``; the ``TF_CONFIG`` environment variable tells each worker the cluster
 and its own place in it::
@@ -12,7 +12,7 @@ and its own place in it::
 command line's ``--workers`` and ``--worker-index``), and ``create_strategy`` makes the
 strategy, which must come before any other TensorFlow call of the process, waiting a bounded
 time for the other workers and saying whom it waits for. Worker 0 (or the ``chief`` task) is
-the chief: it alone writes the run's files. ``LocalWorkers`` (and ``python -m p2plib.cluster
+the chief: it alone writes the run's files. ``LocalWorkers`` (and ``python -m p2plib.tools.cluster
 N COMMAND...``) starts N workers on this machine on free 127.0.0.1 ports, each with its
 ``TF_CONFIG``, streams their output line by line, and stops them all when one fails.
 """
@@ -29,6 +29,8 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
+
+import tensorflow as tf
 
 from p2plib import checks
 from p2plib.errors import ArgumentError, CommandError, ConfigError
@@ -214,8 +216,6 @@ def create_strategy(setup: WorkerSetup, wait_seconds: float = WAIT_SECONDS):
     workers afterwards (``CommunicationOptions``), so a worker that stops answering ends the
     run with an error rather than a hang; a worker whose process ends is noticed at once.
     """
-    import tensorflow as tf
-
     wait_seconds = checks.number(wait_seconds, "wait_seconds", above=0, example=600)
     others = ", ".join(setup.others()) or "no one"
     print(f"{setup.name} of {setup.count} ({setup.address}): waiting for {others} to join "
@@ -438,17 +438,17 @@ class LocalWorkers:
 
 
 def main(argv=None) -> int:
-    """``python -m p2plib.cluster N COMMAND...``: run N workers of COMMAND on this machine.
+    """``python -m p2plib.tools.cluster N COMMAND...``: run N workers of COMMAND on this machine.
 
-    For example ``python -m p2plib.cluster 2 python -m p2plib train --quick --dataset
+    For example ``python -m p2plib.tools.cluster 2 python -m p2plib train --quick --dataset
     synthetic-facades --run-dir runs/two-workers``. Exits with the first non-zero exit code of
     the workers, else 0.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     if len(argv) < 2 or not argv[0].isdigit() or int(argv[0]) < 1:
-        print("usage: python -m p2plib.cluster N COMMAND [ARGUMENTS...]\n"
+        print("usage: python -m p2plib.tools.cluster N COMMAND [ARGUMENTS...]\n"
               "runs N workers of COMMAND on free 127.0.0.1 ports, each with its TF_CONFIG, "
-              "e.g. python -m p2plib.cluster 2 python -m p2plib train --quick --dataset "
+              "e.g. python -m p2plib.tools.cluster 2 python -m p2plib train --quick --dataset "
               "synthetic-facades --run-dir runs/two-workers", file=sys.stderr)
         return EXIT_USAGE
     command = argv[1:]

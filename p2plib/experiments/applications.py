@@ -18,9 +18,10 @@ from pathlib import Path
 
 import keras
 
-from p2plib import checks, datasets, evaluation, recipes, segmentation, training
+from p2plib import checks, datasets, evaluation, metrics, training
 from p2plib.config import TrainingConfig
 from p2plib.errors import ArgumentError
+from p2plib.experiments import recipes
 
 HELD_OUT_SPLITS = ("test", "val")
 MASKED_DATASETS = datasets.MASKED_DATASETS
@@ -149,7 +150,7 @@ def train_task(config: TrainingConfig, held_out: str | None = None, segmenter=No
     copy_input = evaluation.score_outputs(inputs, targets)
     ground_truth = None
     if segmenter is not None:
-        ground_truth = segmentation.fcn_score(targets, masks, segmenter)
+        ground_truth = metrics.fcn_score(targets, masks, segmenter)
     return TaskResult(
         name=_task_name(config), config=config, model=run.model,
         before=before, after=after, history=run.history,

@@ -5,7 +5,7 @@ demo``.
 ``checkpoints/``, ``samples/``, ``logs/`` for TensorBoard, and ``generator.keras`` at the end)
 and ``--resume`` continues an interrupted run from its last checkpoint. With ``--workers
 HOST:PORT,... --worker-index N`` (or ``TF_CONFIG`` set) it trains as one of several workers
-under ``MultiWorkerMirroredStrategy`` (``p2plib.cluster``): worker 0 writes the run folder, the
+under ``MultiWorkerMirroredStrategy`` (``tools.cluster``): worker 0 writes the run folder, the
 others folders of their own under ``workers/``. ``translate`` applies a
 saved generator to an image or a folder of images; ``evaluate`` scores one on held-out pairs;
 ``ablations`` trains and scores the paper's ablation settings; ``demo`` serves the drawing
@@ -17,31 +17,62 @@ code 2; anything else is a bug and shows its traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
+import fcntl
 import json
 import os
+import re
+import shutil
+import signal
+import socket
 import sys
+import threading
+import time
+from dataclasses import asdict, is_dataclass
 from pathlib import Path
 
+import tensorflow as tf
+
+from p2plib import (
+    callbacks,
+    checks,
+    data,
+    datasets,
+    evaluation,
+    export,
+    files,
+    models,
+    paper,
+    training,
+)
 from p2plib import config as p2p_config
-from p2plib import paper
-from p2plib.cluster import WAIT_SECONDS
-from p2plib.config import PAPER, QUICK
-from p2plib.errors import CommandError, ConfigError, P2PError
+from p2plib.config import PAPER, QUICK, TrainingConfig
+from p2plib.datasets.palettes import LANGUAGES
+from p2plib.demo.drawings import TASK_NAMES
+from p2plib.demo.gradio_app import DrawingDemo
+from p2plib.demo.translation import default_task
+from p2plib.errors import ArgumentError, CommandError, ConfigError, ModelFileError, P2PError
+from p2plib.experiments import ablations, applications, recipes, segmentation
 from p2plib.testtime import TEST_MODES
+from p2plib.tools import checkpoints, cluster, keras_workarounds, translate
+from p2plib.tools.cluster import WAIT_SECONDS
 
 EXIT_USAGE = 2
 RUN_CONFIG = "config.json"
 GENERATOR_FILE = "generator.keras"
+DISCRIMINATOR_FILE = "discriminator.keras"
 CHECKPOINTS = "checkpoints"
+RUN_LOCK = ".p2plib-run.lock"  # the one-writer lock of a run folder (lock_folder)
 WORKERS_FOLDER = "workers"  # the other workers' own folders, under the chief's --run-dir
 # Options of `train` that are fields of the TrainingConfig; --resume reads them back.
 RUN_OPTIONS = (
     "dataset", "data", "direction", "image_size", "base_filters", "generator", "n_layers",
     "norm", "upsampling", "dropout", "batch_size", "epochs", "steps_per_epoch", "decay_epochs",
-    "learning_rate", "l1_weight", "gan_mode", "seed", "save_every", "samples",
+    "learning_rate", "l1_weight", "gan_weight", "gan_mode", "seed", "save_every", "samples",
     "mixed_precision",
 )
-__all__ = ["CommandError", "build_parser", "main", "resolve_run_config"]
+__all__ = ["build_parser", "main", "resolve_run_config"]
 
 
 # --------------------------------------------------------------------------- arguments
@@ -49,9 +80,6 @@ __all__ = ["CommandError", "build_parser", "main", "resolve_run_config"]
 
 def _argument_type(check, **bounds):
     """An argparse ``type=`` that parses a number and applies one of ``p2plib.checks``."""
-    from p2plib import checks
-    from p2plib.errors import ArgumentError
-
     parse = float if check == "number" else int
 
     def convert(text: str):
@@ -75,9 +103,6 @@ _positive_float = _argument_type("number", above=0)
 
 def _image_size(text: str):
     """``256`` or ``256x512`` (height x width), each side at least 8."""
-    from p2plib import checks
-    from p2plib.errors import ArgumentError
-
     parts = text.lower().split("x")
     if len(parts) not in (1, 2) or not all(part.isdigit() for part in parts):
         raise argparse.ArgumentTypeError(
@@ -153,6 +178,9 @@ def _add_train_parser(commands):
                         f"(default {paper.LEARNING_RATE:g})")
     parser.add_argument("--l1-weight", type=_argument_type("number", minimum=0),
                         help=f"lambda, the L1 weight (default {paper.L1_WEIGHT:g})")
+    parser.add_argument("--gan-weight", type=_argument_type("number", minimum=0),
+                        help="weight of the adversarial loss (default 1; 0 trains with L1 "
+                        "alone, the paper's 'L1' row)")
     parser.add_argument("--gan-mode", choices=("vanilla", "lsgan"),
                         help="adversarial loss (default vanilla: cross-entropy)")
     parser.add_argument("--seed", type=int,
@@ -191,9 +219,6 @@ def _add_train_parser(commands):
 
 def _worker_addresses(text: str) -> list[str]:
     """``--workers``: comma-separated ``HOST:PORT`` addresses."""
-    from p2plib import cluster
-    from p2plib.errors import ArgumentError
-
     try:
         return list(cluster.WorkerSetup.of_workers(text, 0).cluster["worker"])
     except ArgumentError as error:
@@ -242,6 +267,9 @@ def _add_evaluate_parser(commands):
                         "there is no test split)")
     parser.add_argument("--direction", choices=("AtoB", "BtoA"),
                         help="which half is the input (default as for train)")
+    parser.add_argument("--image-size", type=_image_size,
+                        help="score at this size (default: the generator's; needed for a "
+                        "generator that takes any size)")
     parser.add_argument("--fcn-score", action="store_true",
                         help="labels -> photo on a dataset with class masks (synthetic-facades, "
                         "synthetic-streets, cityscapes): add the paper's FCN-score (per-pixel "
@@ -255,8 +283,6 @@ def _add_evaluate_parser(commands):
 
 
 def _add_ablations_parser(commands):
-    from p2plib import ablations
-
     parser = commands.add_parser(
         "ablations",
         help="train and score the paper's ablation settings (Tables 1-3 in miniature)",
@@ -274,8 +300,8 @@ def _add_ablations_parser(commands):
                         help="train every setting with seeds 0..N-1 and report mean ± sd "
                         "(default 1)")
     parser.add_argument("--out", type=Path, default=None,
-                        help="the JSON to write (default: docs/results/ablations.json for the "
-                        "facades, ablations-streets.json for the streets, "
+                        help="the JSON to write (default, in the current folder: ablations.json "
+                        "for the facades, ablations-streets.json for the streets, "
                         "ablations-cityscapes.json for cityscapes)")
     parser.add_argument("--samples-dir", type=Path, default=None,
                         help="folder for the sample PNGs (default: ablation-samples/ next to "
@@ -284,7 +310,7 @@ def _add_ablations_parser(commands):
                         help="a miniature: 64x64, 8 filters, 4 steps per setting (also when "
                         "P2P_QUICK=1)")
     parser.add_argument("--steps", type=_positive_int, default=None,
-                        help=f"steps per setting (default {ablations.FULL.total_steps})")
+                        help=f"steps per setting (default {ablations.FULL_SCALE.total_steps})")
     parser.add_argument("--only", nargs="+", metavar="SETTING",
                         choices=[setting.name for setting in ablations.SETTINGS],
                         help="run only these settings: "
@@ -306,6 +332,9 @@ def _add_datasets_parser(commands):
                         f"{QUICK.image_size} with --quick)")
     parser.add_argument("--base-url", help="download from this address instead of the usual "
                         "host (also: the P2P_DATASETS_URL environment variable)")
+    parser.add_argument("--timeout", type=_positive_float, metavar="SECONDS",
+                        help="give a download up when the server sends nothing for this long "
+                        "(default 60, or $P2P_DOWNLOAD_TIMEOUT)")
     parser.add_argument("--quick", action="store_true", help="quick mode (as P2P_QUICK=1)")
     parser.set_defaults(handler=datasets_command)
 
@@ -323,9 +352,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_evaluate_parser(commands)
     _add_ablations_parser(commands)
     _add_datasets_parser(commands)
-    from p2plib import demo  # its options and handler live there; gradio loads only on use
-
-    demo.add_parser(commands)
+    _add_demo_parser(commands)
     return parser
 
 
@@ -341,9 +368,10 @@ def _given_options(args) -> dict:
 
 def read_run_config(run_dir: Path):
     """The ``TrainingConfig`` saved in a run folder's ``config.json``; errors name the file."""
-    from p2plib.config import TrainingConfig
-
     path = run_dir / RUN_CONFIG
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder, not the run's configuration file; remove it, "
+                          "or start a new run folder.")
     if not path.is_file():
         raise CommandError(
             f"--resume: {path} does not exist; start the run without --resume, or point "
@@ -385,9 +413,6 @@ def resolve_run_config(args):
 
 def _check_size_fits(config) -> None:
     """Refuse, before any data loads, an --image-size the generator cannot take."""
-    from p2plib import models
-    from p2plib.errors import ArgumentError
-
     try:
         models.generator_depth(config.image_size)
     except ArgumentError:
@@ -402,8 +427,6 @@ def _check_size_fits(config) -> None:
 
 def _as_option(sizes: str) -> str:
     """``"(128, 256), (128, 384)"`` -> ``"128x256 or 128x384"``, as --image-size takes them."""
-    import re
-
     pairs = re.findall(r"\((\d+), (\d+)\)", sizes)
     return " or ".join(f"{h}x{w}" for h, w in pairs) if pairs else sizes
 
@@ -414,9 +437,6 @@ def validation_pairs(config, replicas: int = 1):
     With several replicas the pairs come ``replicas`` to a batch, one for each (a pair left
     over is dropped), since a replica without a pair would report an undefined loss.
     """
-    import tensorflow as tf
-
-    from p2plib import recipes
 
     if config.data is not None and not (Path(config.data) / "val").is_dir():
         return None
@@ -433,7 +453,8 @@ def validation_pairs(config, replicas: int = 1):
 
 
 def check_run_folder(args, setup=None) -> None:
-    """Refuse, before anything is loaded, a --run-dir that cannot hold this run.
+    """Refuse, before anything is loaded, a --run-dir that cannot hold this run, and take
+    its one-writer lock.
 
     A worker other than the chief (``setup``, a ``cluster.WorkerSetup``) writes to a folder
     of its own under the chief's run, so the chief's files do not stop it."""
@@ -444,52 +465,98 @@ def check_run_folder(args, setup=None) -> None:
     if run_dir.exists() and not run_dir.is_dir():
         raise CommandError(f"--run-dir {run_dir} is a file, not a folder; choose a folder "
                            "(it is created if missing).")
-    held = [name for name in (RUN_CONFIG, GENERATOR_FILE, CHECKPOINTS)
-            if (run_dir / name).exists()]
     chief = setup is None or setup.is_chief
-    if chief and held and not args.resume and not args.overwrite:
-        raise CommandError(
-            f"{run_dir} already holds a run ({', '.join(held)}); pass --resume to continue "
-            "it, --overwrite to replace it, or choose another --run-dir.")
-    if args.resume and not (run_dir / RUN_CONFIG).is_file():
-        return  # read_run_config says what is missing
     try:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        probe = run_dir / f".p2plib-write-test-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        if chief:
+            lock_folder(run_dir, run_dir)
+        else:
+            lock_folder(run_dir / WORKERS_FOLDER, run_dir / WORKERS_FOLDER / setup.folder_name,
+                        name=f".{setup.folder_name}.lock")
     except OSError as error:
         raise CommandError(f"--run-dir {run_dir} cannot be written ({error.strerror}); "
                            "choose a folder you can write to.") from None
+    held = [name for name in (RUN_CONFIG, GENERATOR_FILE, CHECKPOINTS)
+            if (run_dir / name).exists()]
+    if chief and held and not args.resume and not args.overwrite:
+        if held == [RUN_CONFIG]:
+            raise CommandError(
+                f"{run_dir} holds a run that stopped before its first checkpoint; pass "
+                "--resume to start it again as it was configured, --overwrite to replace it, "
+                "or choose another --run-dir.")
+        raise CommandError(
+            f"{run_dir} already holds a run ({', '.join(held)}); pass --resume to continue "
+            "it, --overwrite to replace it, or choose another --run-dir.")
+
+
+_HELD_LOCKS: dict[Path, object] = {}  # lock file -> its open handle, while a command runs
+
+
+def lock_folder(folder: Path, writes: Path, name: str = RUN_LOCK) -> None:
+    """Take the one-writer lock of a run folder for the rest of this process (tool).
+
+    An OS file lock on ``folder/name`` (created with ``folder`` if missing), so a process
+    that is killed releases it. When another process holds it, a ``CommandError`` names
+    ``writes`` and that process. Multi-worker runs: the chief locks the run folder, each
+    other worker its own.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = (folder / name).resolve()
+    if lock in _HELD_LOCKS:
+        return  # this process holds it already
+    handle = open(lock, "a+", encoding="utf-8")  # noqa: SIM115 - held until released
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise CommandError(
+            f"{writes} is being written by another training (process {holder}); wait for it "
+            "to end, stop it, or choose another --run-dir.") from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(f"{os.getpid()}\n")
+    handle.flush()
+    _HELD_LOCKS[lock] = handle
+
+
+def release_locks() -> None:
+    """Let go of the run-folder locks this process holds (tool)."""
+    while _HELD_LOCKS:
+        _, handle = _HELD_LOCKS.popitem()
+        handle.close()
 
 
 def _resume_position(args):
-    """The checkpoint --resume continues from (damaged newer ones named), or None."""
-    from p2plib import checkpoints
-
+    """The checkpoint --resume continues from (damaged newer ones named), or None when the
+    run stopped before its first checkpoint: it then starts afresh, as it was configured."""
     if not args.resume:
         return None
     position = checkpoints.newest_readable(args.run_dir / CHECKPOINTS)
     if position is None:
-        raise CommandError(
-            f"--resume: {args.run_dir / CHECKPOINTS} holds no checkpoint, so there is nothing "
-            "to resume; start the run again with --overwrite (or in another --run-dir).")
+        print(f"{args.run_dir} stopped before its first checkpoint: starting it afresh with "
+              "its recorded configuration.", flush=True)
     return position
+
+
+def _finished(run_dir: Path, position, config) -> bool:
+    """Whether the checkpoint is the run's last step and its generator was saved."""
+    return (position.step >= config.epochs * config.steps_per_epoch
+            and (run_dir / GENERATOR_FILE).is_file())
 
 
 def _start_afresh(run_dir: Path) -> None:
     """--overwrite: the old run's checkpoints and generator go, so none is mistaken for
     this run's."""
-    import shutil
 
     shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)
-    (run_dir / GENERATOR_FILE).unlink(missing_ok=True)
+    for name in (GENERATOR_FILE, DISCRIMINATOR_FILE):
+        (run_dir / name).unlink(missing_ok=True)
 
 
 def worker_setup(args):
     """This worker's ``cluster.WorkerSetup`` from --workers/--worker-index or ``TF_CONFIG``,
     or None to train in this process alone."""
-    from p2plib import cluster
 
     if args.workers is None and args.worker_index is None:
         return cluster.read_tf_config()
@@ -509,7 +576,6 @@ def worker_setup(args):
 def _output_folder(run_dir: Path, setup) -> Path:
     """Where this process writes: --run-dir for the chief (or one machine), else the worker's
     own folder under it, emptied of an earlier start's files."""
-    import shutil
 
     if setup is None or setup.is_chief:
         return run_dir
@@ -522,14 +588,18 @@ def _output_folder(run_dir: Path, setup) -> Path:
 def train_command(args) -> int:
     """Train as the arguments say: alone, under the strategy in scope (e.g. a
     ``MirroredStrategy`` over local devices), or as one of several workers."""
-    from p2plib import cluster
 
     setup = worker_setup(args)
-    check_run_folder(args, setup)
+    try:
+        check_run_folder(args, setup)
+        return _train_in_strategy(args, setup)
+    finally:
+        release_locks()
+
+
+def _train_in_strategy(args, setup) -> int:
     config = resolve_run_config(args)
     if setup is None:
-        import tensorflow as tf
-
         strategy = tf.distribute.get_strategy()
     else:  # before any other TensorFlow call
         strategy = cluster.create_strategy(setup, args.worker_timeout or WAIT_SECONDS)
@@ -549,15 +619,11 @@ def train_command(args) -> int:
 
 
 def _last_checkpoint(run_dir: Path) -> str:
-    from p2plib import checkpoints
-
     found = checkpoints.checkpoint_files(run_dir / CHECKPOINTS)
     return found[0] if found else "the start (no checkpoint was written)"
 
 
 def _train(args, config, setup, replicas: int) -> int:
-    from p2plib import callbacks, recipes, training
-
     run_dir = args.run_dir
     chief = setup is None or setup.is_chief
     position = _resume_position(args)
@@ -568,15 +634,23 @@ def _train(args, config, setup, replicas: int) -> int:
         decay_epochs=config.decay_epoch_count)
     sample_inputs, sample_targets = callbacks.take_samples(
         validation_data or train_data, config.samples)
-    model = training.build_model(config, sample_inputs.shape[-1], sample_targets.shape[-1])
+    if position is not None and _finished(run_dir, position, config):
+        print(f"The run in {run_dir} is finished (step {position.step} of "
+              f"{config.epochs * config.steps_per_epoch}); its generator is "
+              f"{run_dir / GENERATOR_FILE}.")
+        return 0
+    model = training.build_model(
+        config, sample_inputs.shape[-1], sample_targets.shape[-1],
+        model_class=None if setup is None else keras_workarounds.MultiWorkerPix2Pix)
     output = _output_folder(run_dir, setup)
-    if chief and not args.resume:  # written once the run can start
+    files.remove_leftovers(output)
+    files.remove_leftovers(output / "samples", empty_files="*.png")
+    if chief and position is None:  # written once the run can start
         _start_afresh(run_dir)
-        (run_dir / RUN_CONFIG).write_text(json.dumps(config.to_json(), indent=2) + "\n",
-                                          encoding="utf-8")
+        files.write_json(config.to_json(), run_dir / RUN_CONFIG)
     nan_stop = callbacks.StopOnNaN()
     run_callbacks = [
-        callbacks.TrainingCheckpoint(run_dir / CHECKPOINTS, save_every_steps=config.save_every,
+        checkpoints.TrainingCheckpoint(run_dir / CHECKPOINTS, save_every_steps=config.save_every,
                                      resume=position or False, data_order="positioned",
                                      worker_directory=None if chief else output / CHECKPOINTS),
         callbacks.SampleImages(sample_inputs, sample_targets, directory=output / "samples"),
@@ -586,14 +660,18 @@ def _train(args, config, setup, replicas: int) -> int:
     run = recipes.train(config, pairs=train_data, validation_data=validation_data,
                         extra_callbacks=run_callbacks, verbose=args.verbose, model=model)
     if nan_stop.stopped_at is not None:
-        checkpoints = run_dir / CHECKPOINTS
-        where = (f"The last good checkpoint is in {checkpoints}." if checkpoints.is_dir()
-                 and any(checkpoints.glob("ckpt-*.index"))
+        checkpoint_dir = run_dir / CHECKPOINTS
+        where = (f"The last good checkpoint is in {checkpoint_dir}." if checkpoint_dir.is_dir()
+                 and any(checkpoint_dir.glob("ckpt-*.index"))
                  else "No checkpoint was written before it.")
         raise CommandError("training stopped: a loss became NaN or infinite; lower "
                            f"--learning-rate or check the data. {where}")
-    run.generator.save(output / GENERATOR_FILE)
-    print(f"Saved the generator to {output / GENERATOR_FILE}")
+    for network, name in ((run.generator, GENERATOR_FILE),
+                          (run.model.discriminator, DISCRIMINATOR_FILE)):
+        with files.written_atomically(output / name) as temporary:
+            network.save(temporary)
+    print(f"Saved the generator to {output / GENERATOR_FILE} and the discriminator to "
+          f"{output / DISCRIMINATOR_FILE}")
     return 0
 
 
@@ -601,22 +679,28 @@ def _train(args, config, setup, replicas: int) -> int:
 
 
 def _input_files(path: Path) -> list[Path]:
-    from p2plib import export
-
+    """The images to translate; a link to a missing file is named, not passed over."""
     if path.is_file():
         return [path]
+    if path.is_symlink() and not path.exists():
+        raise CommandError(f"{path} is a link to {os.readlink(path)}, which does not exist; "
+                           "give an image or a folder of images.")
     if path.is_dir():
-        return export.image_files(path)
+        for link in sorted(entry for entry in path.iterdir()
+                           if entry.is_symlink() and not entry.exists()):
+            print(f"Skipped {link}: a link to {os.readlink(link)}, which does not exist.")
+        found = data.image_files(path, any_format=True)
+        if not found:
+            raise CommandError(f"{path} holds no images to translate (PNG, JPEG, WebP, ...).")
+        return found
     raise CommandError(f"{path}: no such file or folder; give an image or a folder of images.")
 
 
 def translate_command(args) -> int:
-    from p2plib import export
-
     files = _input_files(args.input)
-    export.check_outputs(files, args.output)  # before the model loads
+    translate.check_outputs(files, args.output)  # before the model loads
     generator = export.load_generator(args.model)
-    written = export.translate_files(
+    written = translate.translate_files(
         generator, files, args.output, batch_size=args.batch_size,
         half=args.half, resize=True, test_mode=args.test_mode,
     )
@@ -628,16 +712,20 @@ def translate_command(args) -> int:
 
 
 def evaluate_command(args) -> int:
-    from p2plib import data, datasets, evaluation, export
-
+    _check_score_flags(args)  # before any download, generation or model load
     generator = export.load_generator(args.model)
+    models.check_generator(generator, str(args.model), ModelFileError, channels=(1, 3))
     _, height, width, channels = generator.inputs[0].shape
+    if args.image_size is not None:
+        height, width = checks.image_size(args.image_size, "--image-size")
+    elif height is None or width is None:
+        raise CommandError(f"{args.model} takes images of any size; say at which size to "
+                           "score it with --image-size, e.g. --image-size 256.")
     options = {"image_size": (height, width), "batch_size": args.batch_size,
                "channels": channels}
     if args.direction:
         options["direction"] = args.direction
     if args.dataset:
-        args.split = args.split or datasets.held_out_split(args.dataset)
         pairs = datasets.load(args.dataset, args.split, augment=False, shuffle=False, **options)
     else:
         options.setdefault("direction", "AtoB")
@@ -648,15 +736,17 @@ def evaluate_command(args) -> int:
     return 0
 
 
-def _mask_scorers(args, size) -> dict:
-    """``score_generator``'s masks and segmenter (--fcn-score) or palette (--label-scores)."""
-    from p2plib import applications, datasets
-
+def _check_score_flags(args) -> None:
+    """Refuse --fcn-score / --label-scores where they do not apply, and an unknown dataset
+    or split, before anything is downloaded, generated or loaded."""
+    if args.dataset:
+        datasets.info(args.dataset)  # an unknown name is refused with the list of names
+        args.split = args.split or datasets.held_out_split(args.dataset)
     if args.fcn_score and args.label_scores:
         raise CommandError("--fcn-score scores generated photos and --label-scores generated "
                            "label maps; pass the one that fits the generator's direction.")
     if not (args.fcn_score or args.label_scores):
-        return {}
+        return
     flag = "--fcn-score" if args.fcn_score else "--label-scores"
     if args.dataset not in datasets.MASKED_DATASETS:
         names = ", ".join(datasets.MASKED_DATASETS)
@@ -673,11 +763,15 @@ def _mask_scorers(args, size) -> dict:
         raise CommandError(f"--fcn-score scores generated photos, but --direction "
                            f"{args.direction} translates photos into labels; use "
                            "--label-scores")
+
+
+def _mask_scorers(args, size) -> dict:
+    """``score_generator``'s masks and segmenter (--fcn-score) or palette (--label-scores)."""
+    if not (args.fcn_score or args.label_scores):
+        return {}
     masks = datasets.load_masks(args.split, size, dataset=args.dataset)
     if args.label_scores:
         return {"masks": masks, "palette": datasets.palette_of(args.dataset)}
-    from p2plib import segmentation
-
     return {"masks": masks,
             "segmenter": segmentation.load_or_train_segmenter(size, dataset=args.dataset)}
 
@@ -686,15 +780,13 @@ def _mask_scorers(args, size) -> dict:
 
 
 def ablations_command(args) -> int:
-    from p2plib import ablations
-
-    scale = ablations.QUICK if args.quick or p2p_config.is_quick() else ablations.FULL
+    scale = ablations.QUICK_SCALE if args.quick or p2p_config.is_quick() else ablations.FULL_SCALE
     scale = scale.with_changes(dataset=args.dataset)
     if args.steps is not None:
         epochs = scale.epochs if args.steps % scale.epochs == 0 else 1
         scale = scale.with_changes(epochs=epochs, steps_per_epoch=args.steps // epochs)
     if args.out is None:
-        args.out = Path("docs/results") / ablations.default_results_path(args.dataset).name
+        args.out = Path(ablations.results_file_name(args.dataset))
     samples_dir = args.samples_dir or args.out.parent / ablations.samples_folder(args.dataset)
     command = "python -m p2plib ablations " + " ".join(args.argv)
     results = ablations.run_all(scale, args.out, samples_dir, args.only, command=command.strip(),
@@ -709,8 +801,6 @@ def ablations_command(args) -> int:
 
 
 def datasets_command(args) -> int:
-    from p2plib import datasets
-
     if args.action == "list":
         for name in datasets.names():
             print(f"{name:22s} {datasets.info(name).description}")
@@ -723,15 +813,117 @@ def datasets_command(args) -> int:
         return 0
     quick = args.quick or p2p_config.is_quick()
     size = args.image_size or p2p_config.settings(quick).image_size
-    folder = datasets.prepare(args.name, image_size=size, base_url=args.base_url)
+    folder = datasets.prepare(args.name, image_size=size, base_url=args.base_url,
+                              timeout=args.timeout)
     print(f"{args.name} is ready in {folder}")
     return 0
 
 
 def _jsonable(info) -> dict:
-    from dataclasses import asdict, is_dataclass
-
     return asdict(info) if is_dataclass(info) else dict(vars(info))
+
+
+# --------------------------------------------------------------------------- demo
+
+DEMO_PORT = 7860
+CLOSE_SECONDS = 10  # how long Ctrl+C waits for the demo's server to shut down
+
+
+def _port(text: str) -> int:
+    try:
+        return checks.integer(int(text), "--port", minimum=0, maximum=65535, example=7860)
+    except (ValueError, ArgumentError):
+        raise argparse.ArgumentTypeError(
+            f"expected a port from 0 to 65535 (0: any free port), got {text!r}") from None
+
+
+def _add_demo_parser(commands) -> argparse.ArgumentParser:
+    """Add ``demo`` to the ``python -m p2plib`` sub-commands."""
+    parser = commands.add_parser(
+        "demo",
+        help="draw and see the translation, live, in the browser",
+        description="Serve the drawing demo: a drawing surface beside the generator's "
+        "translation, updated after every stroke. Without --model it uses the shipped "
+        "generator of --pretrained (default: facades). Nothing is fetched from the internet.",
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--model", type=Path,
+                        help="a generator saved as .keras (e.g. a run's generator.keras)")
+    source.add_argument("--pretrained", metavar="NAME",
+                        help="a shipped generator: facades or streets (default facades)")
+    parser.add_argument("--task", choices=TASK_NAMES,
+                        help="what one draws: label maps (facades, streets), edges, holes in a "
+                        "photo (inpainting) or a grey photo (colorization); default: the "
+                        "--pretrained name, else facades")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1: this machine only; "
+                        "0.0.0.0 serves every network)")
+    parser.add_argument("--port", type=_port, default=DEMO_PORT,
+                        help=f"port to listen on (default {DEMO_PORT}; 0: any free port)")
+    parser.add_argument("--test-mode", choices=TEST_MODES, default="inference",
+                        help="test-time mode selected at start: 'inference' (default: dropout "
+                        "off, moving averages) or 'paper' (dropout on and each image's own "
+                        "statistics, as the paper tests); switchable in the app")
+    parser.add_argument("--language", choices=LANGUAGES, default="en",
+                        help="language of the app's controls and class names: 'en' (default) "
+                        "or 'zh' (Simplified Chinese)")
+    parser.set_defaults(handler=demo_command)
+    return parser
+
+
+def _task_for(args) -> str:
+    if args.pretrained and args.task and args.task != args.pretrained:
+        raise CommandError(f"--pretrained {args.pretrained} is a {args.pretrained} generator; "
+                           f"drop --task {args.task}, or give a --model trained for it.")
+    return args.task or default_task(args.pretrained or "facades")
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse, before anything loads, a host or port the server could not listen on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except socket.gaierror:
+            raise CommandError(f"--host {host}: not an address of this machine; use "
+                               "127.0.0.1 (this machine only) or 0.0.0.0 (every "
+                               "network).") from None
+        except OSError as error:
+            if error.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT):
+                raise CommandError(
+                    f"--host {host}: not an address of this machine ({error.strerror}); use "
+                    "127.0.0.1 (this machine only), 0.0.0.0 (every network) or one of this "
+                    "machine's own addresses.") from None
+            raise CommandError(f"--host {host} --port {port}: cannot listen there "
+                               f"({error.strerror}); choose another --port, or --port 0 for "
+                               "any free one.") from None
+
+
+def demo_command(args) -> int:
+    task = _task_for(args)
+    _check_port(args.host, args.port)  # before the model loads
+    port = cluster.free_ports(1, args.host)[0] if args.port == 0 else args.port
+    source = args.model if args.model is not None else (args.pretrained or "facades")
+    app = DrawingDemo(source, task=task, test_mode=args.test_mode,
+                      language=args.language)
+    url = app.launch(host=args.host, port=port, inline=False)
+    with contextlib.suppress(KeyboardInterrupt):
+        print(f"The {task} demo is running at {url} (Ctrl+C stops it)", flush=True)
+        while True:
+            time.sleep(0.5)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl+C waits for the close
+    # The server's shutdown is bounded: once, on a loaded machine, the command did not end
+    # within a minute of Ctrl+C. Gradio's close waits for its worker threads, which the
+    # interpreter would wait for again at exit; past the bound the process ends without them.
+    closer = threading.Thread(target=app.close, daemon=True)
+    closer.start()
+    closer.join(CLOSE_SECONDS)
+    if closer.is_alive():
+        print(f"Stopped (without waiting more than {CLOSE_SECONDS} s for the server's threads).",
+              flush=True)
+        sys.stderr.flush()
+        os._exit(0)
+    print("Stopped.", flush=True)
+    return 0
 
 
 # --------------------------------------------------------------------------- main
@@ -739,8 +931,6 @@ def _jsonable(info) -> dict:
 
 def system_error_message(error: OSError) -> str:
     """One line for a system error: the path, what happened and what to do."""
-    import errno
-
     where = f"{error.filename}: " if error.filename else ""
     reason = error.strerror or str(error)
     if error.errno == errno.ENOSPC:
@@ -761,6 +951,24 @@ def _out_of_memory(error: BaseException) -> bool:
     return isinstance(error, MemoryError) or type(error).__name__ == "ResourceExhaustedError"
 
 
+OUT_OF_MEMORY_ADVICE = {
+    "train": "building or training the networks; lower --base-filters, --image-size or "
+             "--batch-size",
+    "translate": "translating; lower --batch-size, or translate smaller images",
+    "evaluate": "scoring; lower --batch-size",
+    "ablations": "training the ablation settings; run fewer with --only, or free memory",
+    "datasets": "generating the dataset; lower --image-size",
+    "demo": "running the demo; use a generator of a smaller size",
+}
+"""What to lower when a command runs out of memory (tool)."""
+
+
+def _path_named_in(text: str) -> str | None:
+    """A file path a library's error message names, if any."""
+    found = re.search(r"(/[^\s'\",;:]+)", text)
+    return found.group(1) if found else None
+
+
 def main(argv=None) -> int:
     """Run the command line; returns the exit code."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -775,8 +983,14 @@ def main(argv=None) -> int:
     except OSError as error:
         print(f"error: {system_error_message(error)}", file=sys.stderr)
     except Exception as error:
+        # A full or read-only disk that TensorFlow reports in its own exception types (a
+        # checkpoint, a summary file) is a system error, not a bug and not lack of memory.
+        system = files.as_system_error(error, _path_named_in(str(error)))
+        if system is not None:
+            print(f"error: {system_error_message(system)}", file=sys.stderr)
+            return EXIT_USAGE
         if not _out_of_memory(error):
             raise
-        print("error: out of memory while building or training the networks; lower "
-              "--base-filters, --image-size or --batch-size.", file=sys.stderr)
+        print(f"error: out of memory while {OUT_OF_MEMORY_ADVICE[args.command]}.",
+              file=sys.stderr)
     return EXIT_USAGE

@@ -1,4 +1,4 @@
-"""Named training configurations, and ``train``, which trains one (notebooks 05 and 07).
+"""Named training configurations, and ``train``, which trains one (notebooks 10 and 11).
 
 ``train(config)`` is the one way the library trains a ``config.TrainingConfig``: it loads the
 configuration's training pairs (shuffled and augmented the paper's way, from its seed),
@@ -26,7 +26,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from p2plib import callbacks, config, data, datasets, report, training
+from p2plib import callbacks, config, data, datasets, training
 from p2plib.config import TrainingConfig
 from p2plib.errors import ArgumentError, DataError
 
@@ -39,9 +39,10 @@ FAST_CPU = TrainingConfig(name="fast-cpu", dataset=FACADES, base_filters=32, epo
 ``minutes`` it is the same run as 20 epochs of 400 steps, the last 10 decaying."""
 FAST_CPU_STREETS = FAST_CPU.with_changes(name="fast-cpu-streets", dataset=STREETS)
 """The fast recipe on the street scenes: the same networks, optimiser and 15 minutes."""
-PAPER = config.PAPER.with_changes(dataset=FACADES, minutes=15.0)
+PAPER_FOR_15_MINUTES = config.PAPER.with_changes(dataset=FACADES, minutes=15.0)
 """The paper's networks and optimizer, with the same time budget, for comparison."""
-QUICK = TrainingConfig(name="quick", dataset=FACADES, image_size=64, base_filters=8, n_layers=1,
+QUICK_RECIPE = TrainingConfig(name="quick", dataset=FACADES, image_size=64, base_filters=8,
+                              n_layers=1,
                        epochs=2, minutes=0.1)
 """Quick mode (tests, nbval): the same code path, a few seconds."""
 
@@ -152,7 +153,7 @@ def steps_per_pass(config: TrainingConfig, data_dir=None) -> int:
 def train(config: TrainingConfig, pairs=None, data_dir=None, extra_callbacks=(),
           validation_data=None, log_every: int = 100, verbose: int = 0,
           model: training.Pix2Pix | None = None) -> TrainingRun:
-    """Train ``config`` and return the ``TrainingRun`` (introduced in notebook 07).
+    """Train ``config`` and return the ``TrainingRun`` (introduced in notebook 11).
 
     ``pairs`` (default ``training_pairs(config)``) is a dataset of (input, target) batches,
     repeated as needed. Without ``config.minutes``: ``epochs`` of ``steps_per_epoch`` steps
@@ -207,7 +208,7 @@ def train_within(recipe: TrainingConfig = FAST_CPU, minutes: float | None = None
                  data_dir=None, verbose: int = 0, extra_callbacks=()) -> TrainingRun:
     """Train a recipe on a named dataset until ``minutes`` (default: the recipe's) pass.
 
-    Introduced in notebook 07: ``train`` with the budget, dataset and seed changed.
+    Introduced in notebook 11: ``train`` with the budget, dataset and seed changed.
     """
     changes = {"minutes": recipe.minutes if minutes is None else minutes,
                "dataset": dataset or recipe.dataset or FACADES,
@@ -228,22 +229,7 @@ def fast_recipe_for(dataset: str = FACADES) -> TrainingConfig:
     return FAST_CPU.with_changes(name=f"fast-cpu-{dataset}", dataset=dataset)
 
 
-def default_results_path(dataset: str = FACADES) -> Path:
-    """The committed figures of ``benchmarks/fast_recipe.py``: ``docs/results/fast_recipe.json``
-    for the facades, ``fast_recipe-streets.json`` for the streets."""
-    suffix = "" if dataset == FACADES else "-" + dataset.removeprefix("synthetic-")
-    return (config.project_root() or Path.cwd()) / "docs" / "results" / f"fast_recipe{suffix}.json"
-
-
-def load_results(path=None, dataset: str = FACADES) -> dict:
-    """Read the fast-recipe benchmark's JSON (default: ``default_results_path(dataset)``)."""
-    flag = "" if dataset == FACADES else f" --dataset {dataset}"
-    return report.load_results(path or default_results_path(dataset),
-                               f"python benchmarks/fast_recipe.py{flag} (about 40 minutes on "
-                               "two CPU cores)")
-
-
-__all__ = ["FAST_CPU", "FAST_CPU_STREETS", "PAPER", "QUICK", "TrainingRun",
-           "default_results_path", "fast_recipe_for", "load_results", "shared_between_workers",
+__all__ = ["FAST_CPU", "FAST_CPU_STREETS", "PAPER_FOR_15_MINUTES", "QUICK_RECIPE", "TrainingRun",
+           "fast_recipe_for", "shared_between_workers",
            "split_folder", "split_pairs", "steps_per_pass", "train", "train_within",
            "training_pairs"]

@@ -20,7 +20,6 @@ returns per-pixel class logits.
 from __future__ import annotations
 
 import json
-import os
 import time
 import warnings
 from pathlib import Path
@@ -30,9 +29,17 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
-from p2plib import checks, metrics
-from p2plib.datasets.palettes import VOID_ID
+from p2plib import checks, config, data, datasets, files, metrics
+from p2plib.datasets.storage import size_tag
 from p2plib.errors import ArgumentError
+from p2plib.label_colours import VOID_ID
+
+__all__ = [
+    "DATASET", "DEFAULT_BASE_FILTERS", "MAX_SEGMENTER_PIXELS", "SEGMENTER_VERSION",
+    "default_depth", "default_epochs", "facade_photos_and_masks", "fcn_segmenter",
+    "load_or_train_segmenter", "photos_and_masks", "segmenter_input_size", "segmenter_path",
+    "segmenter_record", "train_segmenter",
+]
 
 DATASET = "synthetic-facades"
 SEGMENTER_VERSION = 1
@@ -42,18 +49,13 @@ DEFAULT_BASE_FILTERS = 16
 
 
 def _num_classes(dataset: str = DATASET) -> int:
-    from p2plib import datasets
-
     return len(datasets.classes_of(dataset))
 
-
-def _height_width(image_size) -> tuple[int, int]:
-    return checks.image_size(image_size, "image_size")
 
 
 def default_depth(image_size) -> int:
     """Downsampling steps: 4 (features at 1/16 of the image), 3 below 64 pixels."""
-    return 4 if min(_height_width(image_size)) >= 64 else 3
+    return 4 if min(checks.image_size(image_size)) >= 64 else 3
 
 
 def _conv_block(x, filters: int, strides: int, name: str):
@@ -75,7 +77,7 @@ def fcn_segmenter(image_size=64, num_classes: int | None = None,
     ``num_classes`` logits (default: the 11 synthetic-facade classes), upsampled bilinearly
     to the full size (FCN-8s likewise predicts coarsely and upsamples).
     """
-    height, width = _height_width(image_size)
+    height, width = checks.image_size(image_size)
     num_classes = _num_classes() if num_classes is None else int(num_classes)
     depth = default_depth((height, width)) if depth is None else int(depth)
     if num_classes < 2:
@@ -119,8 +121,6 @@ def photos_and_masks(split: str = "train", image_size=None, data_dir=None,
     sorted file-name order of the split (``datasets.load_masks``' order), generating the
     dataset first if needed. Introduced in notebook 06.
     """
-    from p2plib import data, datasets
-
     image_size = _image_size_or_default(image_size)
     folder = datasets.path(dataset, split, image_size, data_dir)
     masks = datasets.load_masks(split, image_size, data_dir, dataset=dataset)
@@ -137,8 +137,6 @@ def photos_and_masks(split: str = "train", image_size=None, data_dir=None,
 
 def _image_size_or_default(image_size):
     if image_size is None:
-        from p2plib import config
-
         return config.settings().image_size
     return image_size
 
@@ -171,7 +169,7 @@ def segmenter_input_size(image_size) -> tuple[int, int]:
 
     At 256x256 it sees 128x128 photos (its labels are upsampled back to 256x256 to score).
     """
-    height, width = _height_width(image_size)
+    height, width = checks.image_size(image_size)
     while height * width > MAX_SEGMENTER_PIXELS and height % 2 == 0 and width % 2 == 0:
         height, width = height // 2, width // 2
     return height, width
@@ -179,8 +177,6 @@ def segmenter_input_size(image_size) -> tuple[int, int]:
 
 def default_epochs(quick: bool | None = None) -> int:
     """Passes over the 400 train photos: 15, or 4 in quick mode (rougher, still far above blur)."""
-    from p2plib import config
-
     quick = config.is_quick() if quick is None else quick
     return 4 if quick else 15
 
@@ -223,121 +219,21 @@ def train_segmenter(image_size=None, data_dir=None, epochs: int | None = None,
     return model
 
 
-# ---------------------------------------------------------------------------- prediction
-
-
-def predict_masks(segmenter, photos, output_size=None, batch_size: int = 32) -> np.ndarray:
-    """Class ids ``uint8 [N, H, W]`` that ``segmenter`` sees in ``photos`` ([-1, 1] floats).
-
-    Photos of another size than the segmenter's input are resized to it first (bilinear, with
-    antialiasing), and the logits are resized to ``output_size`` (default: the photos' size)
-    before the arg-max. Introduced in notebook 06.
-    """
-    photos = tf.convert_to_tensor(photos, tf.float32)
-    if photos.shape.rank != 4 or photos.shape[-1] != 3:
-        raise ArgumentError(f"photos must be a batch [N, H, W, 3], got shape {tuple(photos.shape)}")
-    output_size = tuple(photos.shape[1:3]) if output_size is None else _height_width(output_size)
-    input_size = tuple(segmenter.inputs[0].shape[1:3])
-    predicted = []
-    for start in range(0, int(photos.shape[0]), batch_size):
-        batch = photos[start:start + batch_size]
-        if tuple(batch.shape[1:3]) != input_size:
-            batch = tf.image.resize(batch, input_size, antialias=True)
-        logits = segmenter(batch, training=False)
-        if tuple(logits.shape[1:3]) != output_size:
-            logits = tf.image.resize(logits, output_size)
-        predicted.append(tf.argmax(logits, axis=-1, output_type=tf.int32).numpy())
-    return np.concatenate(predicted).astype(np.uint8)
-
-
-# ---------------------------------------------------------------------------- FCN-score
-
-
-def _photo_batches(photos):
-    """Batches of photos from an array/tensor [N, H, W, 3] or a tf.data.Dataset of batches."""
-    if isinstance(photos, tf.data.Dataset):
-        for batch in photos:
-            if isinstance(batch, (tuple, list, dict)):
-                raise ArgumentError(
-                    "fcn_score takes a dataset of photo batches, not of (input, target) pairs; "
-                    "pass dataset.map(lambda input, target: target) for the real photos, or "
-                    "use evaluation.score_generator(..., masks=..., segmenter=...) for "
-                    "generated ones."
-                )
-            yield batch
-        return
-    yield photos
-
-
-def _check_photo_range(batch) -> None:
-    if batch.dtype == tf.uint8:
-        raise ArgumentError("photos are uint8; pass float photos in [-1, 1] "
-                         "(p2plib.data.normalize(photos)).")
-    low, high = float(tf.reduce_min(batch)), float(tf.reduce_max(batch))
-    if low < -1.01 or high > 1.01:
-        raise ArgumentError(
-            f"photos range over [{low:.3g}, {high:.3g}]; the segmenter expects [-1, 1] "
-            "(p2plib.data.normalize turns [0, 255] pixels into that range)."
-        )
-
-
-def num_classes_of(segmenter) -> int:
-    """How many classes ``segmenter`` tells apart (its logits' last axis)."""
-    return int(segmenter.outputs[0].shape[-1])
-
-
-def fcn_score(photos, masks, segmenter, batch_size: int = 32) -> dict:
-    """The FCN-score of photos: how well ``segmenter`` recovers their true class ``masks``.
-
-    Introduced in notebook 06. ``photos``: float [N, H, W, 3] in [-1, 1] (array or tensor),
-    or a ``tf.data.Dataset`` of such batches, in the same order as ``masks`` (uint8
-    [N, H, W]). Scoring the real photos gives the "ground truth" row of the paper's tables.
-    Returns ``segmentation_scores``' dict.
-    """
-    masks = np.asarray(masks)
-    num_classes = num_classes_of(segmenter)
-    confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
-    seen = 0
-    for batch in _photo_batches(photos):
-        batch = tf.convert_to_tensor(batch)
-        _check_photo_range(batch)
-        count = int(batch.shape[0])
-        if seen + count > len(masks):
-            raise ArgumentError(f"there are more photos than the {len(masks)} masks; pass one "
-                             "mask per photo, in the same order.")
-        true = masks[seen:seen + count]
-        predicted = predict_masks(segmenter, batch, true.shape[1:3], batch_size)
-        confusion += metrics.confusion_matrix(predicted, true, num_classes)
-        seen += count
-    if seen != len(masks):
-        raise ArgumentError(f"{seen} photos but {len(masks)} masks; pass one mask per photo.")
-    return metrics.scores_from_confusion(confusion)
-
-
 # ---------------------------------------------------------------------------- cache
-
-
-def _size_tag(image_size) -> str:
-    height, width = _height_width(image_size)
-    return str(height) if height == width else f"{height}x{width}"
 
 
 def segmenter_path(image_size=None, data_dir=None, dataset: str = DATASET) -> Path:
     """The cached segmenter's file: ``<data_dir>/fcn-segmenter-<size>.keras`` for the
     facades, ``fcn-segmenter-<short name>-<size>.keras`` for another dataset."""
-    from p2plib import config
-
     folder = Path(data_dir) if data_dir is not None else config.data_dir()
     short = "" if dataset == DATASET else dataset.removeprefix("synthetic-") + "-"
-    return folder / f"fcn-segmenter-{short}{_size_tag(_image_size_or_default(image_size))}.keras"
+    return folder / f"fcn-segmenter-{short}{size_tag(_image_size_or_default(image_size))}.keras"
 
 
 def _expected_record(image_size, dataset: str = DATASET) -> dict:
-    from p2plib import datasets
-
     record = {"segmenter_version": SEGMENTER_VERSION,
               "dataset_version": datasets.mask_version(dataset),
-              "image_size": list(_height_width(image_size)),
+              "image_size": list(checks.image_size(image_size)),
               "input_size": list(segmenter_input_size(image_size)),
               "num_classes": _num_classes(dataset)}
     if dataset != DATASET:  # records of facade segmenters predate the field
@@ -356,8 +252,6 @@ def segmenter_record(image_size=None, data_dir=None, dataset: str = DATASET) -> 
 
 def _why_not_usable(path: Path, image_size, dataset: str = DATASET) -> str | None:
     """None if the cached segmenter at ``path`` can be used, else the reason to retrain."""
-    from p2plib import config
-
     if not path.is_file():
         return "not trained yet"
     record = segmenter_record(image_size, path.parent, dataset)
@@ -397,19 +291,10 @@ def _load(path: Path, image_size, num_classes: int):
 
 
 def _save_atomically(model, record: dict, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The temporary name must end in .keras for model.save; os.replace is atomic.
-    tmp_model = path.with_name(f".{path.stem}.{os.getpid()}.tmp.keras")
-    tmp_record = path.with_name(f".{path.stem}.{os.getpid()}.tmp.json")
-    try:
-        model.save(tmp_model)
-        tmp_record.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-        # The model first: a new model with an old record is caught as stale or unfit.
-        os.replace(tmp_model, path)
-        os.replace(tmp_record, path.with_suffix(".json"))
-    finally:
-        tmp_model.unlink(missing_ok=True)
-        tmp_record.unlink(missing_ok=True)
+    # The model first: a new model with an old record is caught as stale or unfit.
+    with files.written_atomically(path) as temporary:
+        model.save(temporary)
+    files.write_json(record, path.with_suffix(".json"))
 
 
 def load_or_train_segmenter(image_size=None, data_dir=None, verbose: int = 1,
@@ -424,8 +309,6 @@ def load_or_train_segmenter(image_size=None, data_dir=None, verbose: int = 1,
     loaded whatever they say (delete the file to retrain). ``verbose=1`` prints a line when
     training starts and ends.
     """
-    from p2plib import config
-
     image_size = _image_size_or_default(image_size)
     path = segmenter_path(image_size, data_dir, dataset)
     reason = _why_not_usable(path, image_size, dataset)
@@ -442,7 +325,7 @@ def load_or_train_segmenter(image_size=None, data_dir=None, verbose: int = 1,
     model = train_segmenter(image_size, data_dir, dataset=dataset, **train_kwargs)
     seconds = time.perf_counter() - started
     photos, masks = photos_and_masks("val", image_size, data_dir, dataset)
-    scores = metrics.segmentation_scores(predict_masks(model, photos), masks,
+    scores = metrics.segmentation_scores(metrics.predict_masks(model, photos), masks,
                                          _num_classes(dataset))
     record = {**_expected_record(image_size, dataset), "quick": config.is_quick(),
               "epochs": train_kwargs.get("epochs", default_epochs()),

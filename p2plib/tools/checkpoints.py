@@ -1,4 +1,4 @@
-"""Checkpoints for exact resume: everything training changes, and where it stood (notebook 05).
+"""Checkpoints for exact resume: everything training changes, and where it stood (notebook 10).
 
 ``TrainingCheckpoint`` is a ``fit`` callback that saves the generator, the discriminator, both
 optimizers (moments, step counter, learning rate), dropout's random state and the position
@@ -11,7 +11,6 @@ is used; half-written ``ckpt-N_temp`` folders are removed. All of the resume log
 
 from __future__ import annotations
 
-import math
 import re
 import shutil
 import tempfile
@@ -21,8 +20,15 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from p2plib import checks, testtime
+from p2plib import checks, files, testtime
+from p2plib.callbacks import non_finite
 from p2plib.errors import CheckpointError
+from p2plib.tools import keras_workarounds
+
+__all__ = [
+    "CheckpointPosition", "DATA_ORDERS", "TrainingCheckpoint", "checkpoint_files",
+    "newest_readable", "prune", "read_checkpoint_position", "remove_partial_writes",
+]
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,34 @@ def read_checkpoint_position(directory) -> CheckpointPosition | None:
     return newest_readable(directory, log=None)
 
 
+def prune(directory, keep: int = 3) -> list[Path]:
+    """Delete the checkpoints older than the newest ``keep`` readable ones (tool).
+
+    TensorFlow's rotation deletes only the checkpoints its state file lists; a kill after a
+    checkpoint's files are written but before that file is updated leaves one it never
+    deletes. Damaged checkpoints newer than those kept are left for the run to write over.
+    """
+    kept = []
+    for prefix in checkpoint_files(directory):
+        if len(kept) == keep:
+            break
+        if _read_whole(prefix)[0] is not None:
+            kept.append(prefix)
+    if len(kept) < keep:
+        return []
+    oldest = _number_of(kept[-1])
+    removed = [path for path in Path(directory).glob("ckpt-*")
+               if (number := _number_of(path)) is not None and number < oldest]
+    for path in removed:
+        path.unlink(missing_ok=True)
+    return removed
+
+
+def _number_of(path) -> int | None:
+    match = re.match(r"^ckpt-(\d+)(\.|$)", Path(path).name)
+    return int(match.group(1)) if match else None
+
+
 def remove_partial_writes(directory) -> list[Path]:
     """Delete the ``ckpt-N_temp`` folders a save interrupted by a kill leaves behind."""
     directory = Path(directory)
@@ -107,42 +141,6 @@ def remove_partial_writes(directory) -> list[Path]:
     for path in partial:
         shutil.rmtree(path, ignore_errors=True)
     return partial
-
-
-def _start_fit_at_epoch(model, epoch: int | None) -> None:
-    # Keras 3 (checked on 3.15) reads model._initial_epoch right after on_train_begin, as its
-    # own BackupAndRestore callback relies on; no public API lets a callback move fit() to a
-    # later epoch. None makes a later fit() start where it is told again.
-    model._initial_epoch = epoch
-
-
-def _skip_batches(model, iterations: int, discard: int) -> None:
-    """Make the next ``iterations`` batches of ``fit`` pass untrained, after reading and
-    dropping ``discard`` batches of the data.
-
-    Wraps ``model.train_function`` (public: ``fit`` calls it once per ``steps_per_execution``
-    batches after ``on_train_begin``), so epochs, steps and schedules line up with the
-    interrupted run.
-    """
-    per_call = model.steps_per_execution
-    if iterations % per_call:
-        raise CheckpointError(f"cannot skip {iterations} batches with steps_per_execution="
-                              f"{per_call}; checkpoint at multiples of it.")
-    if not iterations and not discard:
-        return
-    train_batches = model.train_function
-    left = {"iterations": iterations, "discard": discard}
-
-    def train_or_skip(iterator):
-        while left["discard"] > 0:
-            next(iterator)
-            left["discard"] -= 1
-        if left["iterations"] > 0:
-            left["iterations"] -= per_call
-            return {metric.name: metric.result() for metric in model.metrics}
-        return train_batches(iterator)
-
-    model.train_function = train_or_skip
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):
@@ -234,6 +232,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self._manager = self._make_manager()
         if self.model.distribute_strategy.extended.should_checkpoint:
             remove_partial_writes(self.directory)
+            prune(self.directory, self.max_to_keep)
         self.restored = None
         position = self.resume
         if position is True:
@@ -241,9 +240,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         if position:
             self._restore(position.path)
             self.restored = position
-            _start_fit_at_epoch(self.model, position.epoch)
+            keras_workarounds.start_fit_at_epoch(self.model, position.epoch)
             discard = {"epoch": position.batch, "stream": position.step, "positioned": 0}
-            _skip_batches(self.model, position.batch, discard[self.data_order])
+            keras_workarounds.skip_batches(self.model, position.batch, discard[self.data_order])
             print(f"Resuming from {position.path}: epoch {position.epoch + 1}, after batch "
                   f"{position.batch} of it (step {position.step}).")
         self._last_saved_step = self._current_step()
@@ -273,7 +272,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             self.save(epoch + 1, 0, logs)
 
     def on_train_end(self, logs=None):
-        _start_fit_at_epoch(self.model, None)
+        keras_workarounds.start_fit_at_epoch(self.model, None)
 
     def save(self, epoch: int, batch: int, logs=None):
         """Save a checkpoint at ``epoch`` (0-based) after ``batch`` of its batches."""
@@ -284,17 +283,12 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self._batch.assign(batch)
         self._step.assign(step)
         self._last_saved_step = step
-        return self._manager.save(checkpoint_number=step)
-
-
-def non_finite(logs) -> list[str]:
-    """Names of the logged values that are numbers but not finite."""
-    bad = []
-    for name, value in (logs or {}).items():
         try:
-            number = float(value)
-        except (TypeError, ValueError):
-            continue
-        if not math.isfinite(number):
-            bad.append(name)
-    return bad
+            return self._manager.save(checkpoint_number=step)
+        except tf.errors.OpError as error:
+            # TensorFlow reports a full or read-only disk in its own error types (a full one
+            # as ResourceExhaustedError, like lack of memory): say what it is, and where.
+            system = files.as_system_error(error, self._manager.directory)
+            if system is None:
+                raise
+            raise system from None

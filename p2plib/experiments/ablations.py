@@ -1,4 +1,4 @@
-"""The paper's three ablation tables in miniature (notebook 06).
+"""The paper's three ablation tables in miniature (notebook 11; notebook 06 shows the results).
 
 Isola et al. (2017) compare, by FCN-score on Cityscapes labels -> photo at 256x256:
 the objective (L1, cGAN, L1 + unconditional GAN, L1 + cGAN; their Table 1), the generator
@@ -25,19 +25,20 @@ from pathlib import Path
 
 import numpy as np
 
-from p2plib import (
-    checks,
-    config,
-    datasets,
-    evaluation,
-    metrics,
-    models,
-    recipes,
-    report,
-    segmentation,
-)
+from p2plib import checks, datasets, evaluation, files, metrics, models
 from p2plib.config import TrainingConfig
 from p2plib.errors import ArgumentError
+from p2plib.experiments import recipes, segmentation
+from p2plib.tools import report
+
+__all__ = [
+    "ABLATION_DATASETS", "COLOUR_CLASS", "COLOUR_SCORE_NAMES", "DATASET", "DESCRIPTIONS",
+    "FULL_SCALE", "NOTEBOOK_SCALE", "PAPER_CLAIMS", "PAPER_CONFIG", "PAPER_FIELDS",
+    "PAPER_SCORES", "QUICK_SCALE", "SCALE_FIELDS", "SCORE_NAMES", "SETTINGS", "TABLES",
+    "at_scale", "beyond_error_bars", "colour_scores", "load_test_split", "markdown_table",
+    "paper_claims", "results_file_name", "run_all", "run_setting", "samples_folder",
+    "setting_named", "summarise", "table_rows",
+]
 
 DATASET = "synthetic-facades"
 ABLATION_DATASETS = ("synthetic-facades", "synthetic-streets", "cityscapes")
@@ -50,31 +51,33 @@ COLOUR_CLASS = "car"
 (``metrics.class_colour_spread``): the appearance their labels do not decide."""
 COLOUR_SCORE_NAMES = ("car_colour_spread", "car_saturation")
 
-FULL = TrainingConfig(name="full", dataset=DATASET, image_size=128, base_filters=16,
+FULL_SCALE = TrainingConfig(name="full", dataset=DATASET, image_size=128, base_filters=16,
                       epochs=10, steps_per_epoch=200, decay_epochs=0)
 """The committed results' scale: 2000 steps (5 epochs of the 400 pairs) at 128x128, the
 learning rate constant; the loss history is logged 10 times."""
-NOTEBOOK = FULL.with_changes(name="notebook", image_size=64, epochs=3, steps_per_epoch=100)
+NOTEBOOK_SCALE = FULL_SCALE.with_changes(name="notebook", image_size=64, epochs=3,
+                                         steps_per_epoch=100)
 """Notebook 06's own miniature in full mode: a few minutes on a laptop CPU."""
-QUICK = FULL.with_changes(name="quick", image_size=64, base_filters=8, epochs=2,
+QUICK_SCALE = FULL_SCALE.with_changes(name="quick", image_size=64, base_filters=8, epochs=2,
                           steps_per_epoch=2)
 """Quick mode (tests, nbval): the same code path, a few steps."""
 SCALE_FIELDS = ("dataset", "image_size", "base_filters", "batch_size", "epochs",
                 "steps_per_epoch", "decay_epochs", "learning_rate", "seed")
-"""What a scale (``FULL``, ``NOTEBOOK``, ``QUICK``) sets in every setting (``at_scale``)."""
+"""What a scale (``FULL_SCALE``, ``NOTEBOOK_SCALE``, ``QUICK_SCALE``) sets in every setting
+(``at_scale``)."""
 
 SETTINGS = (
-    FULL.with_changes(name="l1", gan_weight=0.0, n_layers=2),
-    FULL.with_changes(name="cgan", l1_weight=0.0, n_layers=2),
-    FULL.with_changes(name="l1_gan", conditional=False, n_layers=2),
-    FULL.with_changes(name="l1_cgan", n_layers=2),
-    FULL.with_changes(name="encoder_decoder_l1", generator="encoder-decoder", gan_weight=0.0,
+    FULL_SCALE.with_changes(name="l1", gan_weight=0.0, n_layers=2),
+    FULL_SCALE.with_changes(name="cgan", l1_weight=0.0, n_layers=2),
+    FULL_SCALE.with_changes(name="l1_gan", conditional=False, n_layers=2),
+    FULL_SCALE.with_changes(name="l1_cgan", n_layers=2),
+    FULL_SCALE.with_changes(name="encoder_decoder_l1", generator="encoder-decoder", gan_weight=0.0,
                       n_layers=2),
-    FULL.with_changes(name="encoder_decoder_l1_cgan", generator="encoder-decoder",
+    FULL_SCALE.with_changes(name="encoder_decoder_l1_cgan", generator="encoder-decoder",
                       n_layers=2),
-    FULL.with_changes(name="pixelgan", n_layers=0),
-    FULL.with_changes(name="patchgan_16", n_layers=1),
-    FULL.with_changes(name="patchgan_large", n_layers=4),
+    FULL_SCALE.with_changes(name="pixelgan", n_layers=0),
+    FULL_SCALE.with_changes(name="patchgan_16", n_layers=1),
+    FULL_SCALE.with_changes(name="patchgan_large", n_layers=4),
 )
 """Every setting, once, as a named ``TrainingConfig``; ``TABLES`` arranges them."""
 
@@ -183,7 +186,8 @@ def colour_scores(photos, masks, dataset: str) -> dict:
     if COLOUR_CLASS not in classes:
         return {}
     spread = metrics.class_colour_spread(photos, masks, classes.index(COLOUR_CLASS))
-    return {"car_colour_spread": spread["spread"], "car_saturation": spread["saturation"]}
+    return {"car_colour_spread": spread["spread"], "car_saturation": spread["saturation"],
+            "car_count": spread["instances"]}
 
 
 def run_setting(setting: TrainingConfig, segmenter, test_data, data_dir=None,
@@ -288,7 +292,7 @@ def run_all(scale: TrainingConfig, out=None, samples_dir=None, names=None, data_
     test_data = load_test_split(scale.image_size, data_dir, test_count, scale.dataset)
     results["test_pairs"] = len(test_data[0])
     results["ground_truth"] = _rounded({
-        **segmentation.fcn_score(test_data[1], test_data[2], segmenter),
+        **metrics.fcn_score(test_data[1], test_data[2], segmenter),
         **colour_scores(test_data[1], test_data[2], scale.dataset)})
     if samples_dir is not None:
         report.save_image_row(test_data[0][:sample_count], Path(samples_dir) / "inputs.png")
@@ -306,11 +310,11 @@ def run_all(scale: TrainingConfig, out=None, samples_dir=None, names=None, data_
             log(f"    {entry['seconds']:.0f} s; " + ", ".join(
                 f"{k} {v:.3f}" for k, v in entry["scores"].items()))
         if out is not None:
-            report.write_json_atomically(results, out)
+            files.write_json(results, out)
     results["complete"] = True
     results["wall_seconds"] = round(time.perf_counter() - started, 1)
     if out is not None:
-        report.write_json_atomically(results, out)
+        files.write_json(results, out)
     return results
 
 
@@ -322,24 +326,17 @@ def _scaling_note(image_size: int) -> str:
             "PatchGAN of 4x4 convolutions.")
 
 
-def default_results_path(dataset: str = DATASET) -> Path:
-    """``docs/results/ablations.json`` (facades), ``ablations-streets.json`` (streets) or
-    ``ablations-cityscapes.json`` of the repository checkout (or of the working folder)."""
-    name = "ablations.json" if dataset == DATASET else \
+def results_file_name(dataset: str = DATASET) -> str:
+    """``ablations.json`` for the facades, ``ablations-streets.json`` for the streets,
+    ``ablations-cityscapes.json`` for cityscapes (tool)."""
+    return "ablations.json" if dataset == DATASET else \
         f"ablations-{dataset.removeprefix('synthetic-')}.json"
-    return (config.project_root() or Path.cwd()) / "docs" / "results" / name
 
 
 def samples_folder(dataset: str = DATASET) -> str:
     """The name of the sample images' folder next to the results JSON."""
     return "ablation-samples" if dataset == DATASET else \
         f"ablation-samples-{dataset.removeprefix('synthetic-')}"
-
-
-def load_results(path=None) -> dict:
-    """Read an ablations JSON written by ``run_all`` (default: ``default_results_path()``)."""
-    path = default_results_path() if path is None else Path(path)
-    return report.load_results(path, f"python -m p2plib ablations --out {path}")
 
 
 def table_rows(results: dict, table: str) -> list[tuple[str, dict]]:
@@ -423,16 +420,3 @@ def markdown_table(results: dict, table: str, digits: int = 3) -> str:
         reference = " / ".join(f"{v:.2f}" for v in paper[label]) if label in paper else ""
         lines.append("| " + " | ".join([label, *cells, reference]) + " |")
     return "\n".join(lines)
-
-
-def main(argv=None) -> int:
-    """``python -m p2plib.ablations ...``: the same as ``python -m p2plib ablations ...``."""
-    import sys
-
-    from p2plib import cli
-
-    return cli.main(["ablations", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
