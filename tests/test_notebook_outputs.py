@@ -2,7 +2,7 @@
 
 nbval runs every notebook but does not look at what it prints; these tests execute a short
 notebook for real (a Jupyter kernel, as in JupyterLab) and read its outputs, and run notebook
-07's download cell against a closed port on 127.0.0.1, as a reader without a network would.
+11's download cell against a closed port on 127.0.0.1, as a reader without a network would.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def test_a_short_notebook_and_a_fit_print_no_tensorflow_internals(tmp_path):
 
 
 def _download_cell() -> str:
-    cells = json.loads((NOTEBOOKS / "07_applications.ipynb").read_text())["cells"]
+    cells = json.loads((NOTEBOOKS / "beyond" / "11_experiments.ipynb").read_text())["cells"]
     sources = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
     return next(source for source in sources if 'datasets.prepare("facades")' in source)
 
@@ -80,8 +80,9 @@ def _closed_port() -> int:
         return probe.getsockname()[1]  # closed again when the with-block ends
 
 
-def test_notebook_07s_download_says_one_line_without_a_network(tmp_path):
-    script = "from p2plib import datasets, viz\n" + _download_cell() + "\n" + (
+def test_notebook_11s_download_says_one_line_without_a_network(tmp_path):
+    script = ("from p2plib import datasets, viz\n"
+              "from p2plib.datasets.downloads import DownloadError\n") + _download_cell() + "\n" + (
         "assert facades_folder is None\nprint('the notebook goes on')\n")
     environment = dict(os.environ, P2P_DATA_DIR=str(tmp_path), TF_CPP_MIN_LOG_LEVEL="3",
                        P2P_DATASETS_URL=f"http://127.0.0.1:{_closed_port()}/")
