@@ -1,14 +1,15 @@
 """Render the notebook series: execute each notebook and keep the executed copy with its outputs.
 
-``make render`` runs ``python docs/render.py``: every notebook of ``notebooks/`` (and of
-``notebooks/solutions/``) whose code changed since its last render is executed in a real
+``make render`` runs ``python docs/render.py``: every notebook of the course (both languages)
+and of ``notebooks/beyond/`` whose code changed since its last render is executed in a real
 Jupyter kernel twice — first in quick mode (``P2P_QUICK=1``) only to time it, then in full
 mode — and the full-mode copy, outputs included, is written to ``docs/notebooks/`` under the
 same name. Its metadata (``metadata.p2p_render``) records the date, the machine
-(``p2plib.report.machine()``, which names the TensorFlow and Keras versions), the seconds of
+(``p2plib.tools.report.machine()``, which names the TensorFlow and Keras versions), the seconds of
 both runs, what each run had to generate first (datasets, segmenters), and hashes of the
 source's code and prose. A notebook whose prose alone changed gets the new prose without
-being executed again. ``make render NOTEBOOK=04_training_loop`` re-renders one notebook.
+being executed again. ``make render NOTEBOOK=04_training_loop`` re-renders one notebook
+(``NOTEBOOK=solutions/04_training_loop_solutions`` renders a solution, on request).
 
 Cells tagged ``nbval-skip`` (a download, a server, a long command) are not executed; the
 rendered copy shows a one-line note under them instead. Figures are PNG at ``FIGURE_DPI``
@@ -16,11 +17,13 @@ dots per inch, with a 256-colour palette where they have more colours (``shrink_
 that all of ``docs/notebooks/`` stays under ``SIZE_LIMIT_MB``.
 
 The same module writes the generated parts of ``docs/teaching.md`` (objectives and measured
-run times) and of the README (the table of the series, with the measured run times), and the
-README's opening figure (``docs/notebooks/cover.png``, a picture from a rendered notebook);
-``--times`` prints the run-time table; ``docs/site/build.py`` reads the summaries for the
-site's index. It is project tooling, not part of ``p2plib``: it
-needs nbclient (not a dependency of the library) and acts on the repository's folders.
+run times) and of the README (the table of the series, with the measured run times), in
+English and, from the Chinese notebooks' rendered copies, in ``docs/teaching.zh-CN.md`` and
+``README.zh-CN.md`` (``EDITIONS``), and the README's opening figure
+(``docs/notebooks/cover.png``, a picture from a rendered notebook); ``--times`` prints the
+run-time table; ``docs/site/build.py`` reads the summaries for the site's index. It is
+project tooling, not part of ``p2plib``: it needs nbclient (not a dependency of the library)
+and acts on the repository's folders.
 """
 
 from __future__ import annotations
@@ -37,14 +40,15 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = ROOT / "notebooks"
 RENDERED_DIR = ROOT / "docs" / "notebooks"
 TEACHING = ROOT / "docs" / "teaching.md"
 README = ROOT / "README.md"
-# The README's opening figure: the first picture of this rendered cell (the street gallery).
-COVER_SOURCE = ("07_applications.ipynb", "cell-07-streets")
+# The README's opening figure: the first picture of this rendered cell (the paper's main result).
+COVER_SOURCE = ("06_evaluation.ipynb", "cell-23a")
 COVER = RENDERED_DIR / "cover.png"
 METADATA_KEY = "p2p_render"
 SKIP_TAG = "nbval-skip"
@@ -67,15 +71,95 @@ LIVE_APP_NOTE = ("[a live app was shown here while the notebook ran (an iframe o
 HTML_LINK = re.compile(r"(?P<attribute>\b(?:src|href)=\")(?P<target>[^\"]+)\"")
 
 
+class Edition(NamedTuple):
+    """What the generated sections of one language's README and teacher's guide say, and where
+    its notebooks live (``prefix``: their folder under ``notebooks/``, "" for English)."""
+
+    prefix: str
+    readme: Path
+    teaching: Path
+    objectives_heading: str
+    notebook: str
+    builds: str
+    quick_mode: str
+    full_mode: str
+    not_rendered: str
+    seconds: str
+    minutes: str
+    measured: str
+    no_gpu: str
+    load: str
+    date_range: str
+    nothing_rendered: str
+    generated: str
+    list_separator: str
+    other_language: str
+
+
+EDITIONS = {
+    "en": Edition(
+        prefix="", readme=README, teaching=TEACHING, objectives_heading="you will learn",
+        notebook="notebook", builds="what it builds", quick_mode="quick mode",
+        full_mode="full mode", not_rendered="not rendered yet", seconds="{seconds:.0f} s",
+        minutes="{minutes} min {rest:02d} s",
+        measured=("Measured by `make render` on {cores} cores of {processor} ({gpus}{load}), "
+                  "Python {python}, TensorFlow {tensorflow}, Keras {keras}, rendered {dates}."),
+        no_gpu="no GPU", load="; load average {low:g}–{high:g} at the start of the runs",
+        date_range="{first} to {last}",
+        nothing_rendered="No notebook has been rendered yet: run `make render`.",
+        generated=("\\* this run also generated, on first use, what the later runs find ready: "
+                   "{names}."),
+        list_separator=", ", other_language=""),
+    "zh": Edition(
+        prefix="zh/", readme=ROOT / "README.zh-CN.md", teaching=ROOT / "docs" / "teaching.zh-CN.md",
+        objectives_heading="你将学到", notebook="笔记本", builds="构建内容", quick_mode="快速模式",
+        full_mode="完整模式", not_rendered="未渲染", seconds="{seconds:.0f} 秒",
+        minutes="{minutes} 分 {rest:02d} 秒",
+        measured=("由 `make render` 测得：{processor} 的 {cores} 个核心（{gpus}{load}），"
+                  "Python {python}，TensorFlow {tensorflow}，Keras {keras}，渲染于 {dates}。"),
+        no_gpu="无 GPU", load="；开始运行时的平均负载为 {low:g}–{high:g}",
+        date_range="{first} 至 {last}",
+        nothing_rendered="还没有渲染任何笔记本：请运行 `make render`。",
+        generated="\\* 这次运行还在首次使用时生成了之后的运行可直接使用的数据：{names}。",
+        list_separator="、", other_language="（英文）"),
+}
+"""The editions whose generated sections ``make render`` writes, by language code."""
+
+
 class RenderError(Exception):
     """A notebook could not be rendered; the message is one line naming it."""
 
 
 # ---------------------------------------------------------------- which notebooks, how stale
 
+NOTEBOOK_FOLDERS = ("", "beyond", "solutions", "zh", "zh/beyond", "zh/solutions")
+"""Where the notebooks are, in this order: the course, the notebooks after it, the solutions,
+and the same three of the Chinese edition."""
+
+
+RENDERED_FOLDERS = ("", "beyond", "zh")
+"""The notebooks whose rendered copies are kept current (the README, the site and
+tests/test_rendered.py read them): the course in both languages and the notebooks after it.
+The solutions are rendered on request (``make render NOTEBOOK=solutions/04_..._solutions``):
+their full-mode runs train for most of an hour, and a reader runs them to check an answer."""
+
+
+def kept_rendered(source: Path, source_dir: Path = SOURCE_DIR) -> bool:
+    """Whether ``make render`` keeps the rendered copy of ``source`` current."""
+    return source.parent.relative_to(source_dir).as_posix().lstrip(".") in RENDERED_FOLDERS
+
+
 def source_notebooks(source_dir: Path = SOURCE_DIR) -> list[Path]:
-    """The series (``NN_topic.ipynb``) in reading order, then the solutions notebooks."""
-    return sorted(source_dir.glob("*.ipynb")) + sorted(source_dir.glob("solutions/*.ipynb"))
+    """The course (``NN_topic.ipynb``) in reading order, the notebooks after the course, the
+    solutions, then the Chinese edition's notebooks in the same order."""
+    return [path for folder in NOTEBOOK_FOLDERS
+            for path in sorted((source_dir / folder).glob("*.ipynb"))]
+
+
+def group_of(source: Path, source_dir: Path = SOURCE_DIR) -> str:
+    """``course``, ``beyond`` or ``solutions``, with ``zh/`` in front for the Chinese ones."""
+    folder = source.parent.relative_to(source_dir).as_posix()
+    return {"": "course", ".": "course", "zh": "zh/course"}.get(folder, folder)
 
 
 def rendered_path(source: Path, source_dir: Path = SOURCE_DIR,
@@ -140,12 +224,16 @@ def staleness(source: Path, rendered: Path, mode: str = "full") -> str | None:
 
 def kernel_environment(quick: bool, ipython_dir: str) -> dict:
     """The kernel's environment: a reader's fresh JupyterLab (no test-suite settings), quick
-    mode only when asked, and an IPython profile that fixes the figure format and DPI."""
+    mode only when asked, and an IPython profile that fixes the figure format and DPI.
+
+    Nobody draws in a rendered copy, so notebook 09's demo, which waits for its user to
+    press stop, closes at once (``P2P_TESTING``, as under the test suite)."""
     environment = dict(os.environ)
     for name in ("P2P_QUICK", "TF_CPP_MIN_LOG_LEVEL", "MPLBACKEND"):
         environment.pop(name, None)
     if quick:
         environment["P2P_QUICK"] = "1"
+    environment["P2P_TESTING"] = "1"  # gradio_app.TESTING_ENV: serve_until_stopped returns
     environment["IPYTHONDIR"] = ipython_dir
     environment["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # the debugger's frozen-modules note
     return environment
@@ -219,7 +307,7 @@ def shrink_figures(notebook) -> None:
 
 def shrink_png(encoded: str) -> str:
     """A base64 PNG made smaller: opaque RGBA becomes RGB, and a figure of more than 256
-    colours gets a 256-colour palette (as ``p2plib.report.save_image_row`` saves pictures);
+    colours gets a 256-colour palette (as ``p2plib.tools.report.save_image_row`` saves pictures);
     the original is kept when that is not smaller. Size and DPI are unchanged."""
     import io
 
@@ -289,14 +377,16 @@ def split_anchor(target: str) -> tuple[str, str]:
 
 def _mover(source: Path, target_file: Path, source_dir: Path, out_dir: Path):
     """Relocate links of ``source``'s prose for its copy at ``target_file``: a link to another
-    notebook of the series goes to that notebook's rendered copy, any other file is reached
-    from the copy's folder."""
+    notebook of the series goes to that notebook's rendered copy if ``make render`` keeps one
+    (``RENDERED_FOLDERS``), any other file (a solution's source, too) is reached from the
+    copy's folder."""
     def relocate(target: str, is_image: bool) -> str:
         path, anchor = split_anchor(target)
         if not path:
             return target
         resolved = Path(os.path.normpath(source.parent / path))
-        if resolved.suffix == ".ipynb" and resolved.is_relative_to(source_dir):
+        if (resolved.suffix == ".ipynb" and resolved.is_relative_to(source_dir)
+                and kept_rendered(resolved, source_dir)):
             resolved = out_dir / resolved.relative_to(source_dir)
         return Path(os.path.relpath(resolved, target_file.parent)).as_posix() + anchor
     return relocate
@@ -320,7 +410,7 @@ def render_notebook(source: Path, target: Path, source_dir: Path = SOURCE_DIR,
     import nbformat
 
     import p2plib
-    from p2plib import report
+    from p2plib.tools import report
 
     p2plib.quiet_tensorflow()
     original = nbformat.read(source, as_version=4)
@@ -395,13 +485,15 @@ def write_notebook(notebook, path: Path) -> None:
 # ---------------------------------------------------------------- summaries and tables
 
 def title_and_objectives(notebook) -> tuple[str, list[str]]:
-    """The title of a notebook's first cell and the bullets under its "You will learn"."""
+    """The title of a notebook's first cell and the bullets under its "You will learn" (or
+    its edition's heading: ``Edition.objectives_heading``)."""
+    headings = {edition.objectives_heading for edition in EDITIONS.values()}
     first = _text(notebook["cells"][0]["source"]) if notebook["cells"] else ""
     lines = first.splitlines()
     title = lines[0].lstrip("#").strip() if lines else ""
     objectives, inside = [], False
     for line in lines[1:]:
-        if "you will learn" in line.lower():
+        if any(heading in line.lower() for heading in headings):
             inside = True
         elif inside and line.startswith("- "):
             objectives.append(line[2:].strip())
@@ -423,8 +515,10 @@ def summaries(source_dir: Path = SOURCE_DIR, out_dir: Path = RENDERED_DIR) -> li
         metadata = render_metadata(target) if target.is_file() else None
         current = why is None or why.startswith("prose")
         rows.append({"name": source.relative_to(source_dir).as_posix(), "title": title,
-                     "objectives": objectives, "rendered": target, "state": why,
-                     "solution": source.parent != source_dir,
+                     "objectives": objectives, "source": source, "rendered": target,
+                     "state": why,
+                     "solution": source.parent.name == "solutions",
+                     "group": group_of(source, source_dir),
                      "seconds": metadata["seconds"] if current else {},
                      "first_run_generated": metadata["first_run_generated"] if current else {},
                      "rendered_at": metadata["rendered_at"] if current else None,
@@ -432,75 +526,111 @@ def summaries(source_dir: Path = SOURCE_DIR, out_dir: Path = RENDERED_DIR) -> li
     return rows
 
 
-def format_seconds(seconds: float | None) -> str:
+def edition_rows(rows: list[dict], language: str = "en") -> list[dict]:
+    """The summaries of one edition, in the English order: each notebook's translation where
+    its source exists, else the English notebook itself, marked ``other_language``."""
+    translated = tuple(edition.prefix for edition in EDITIONS.values() if edition.prefix)
+    english = [row for row in rows if not row["name"].startswith(translated)]
+    prefix = EDITIONS[language].prefix
+    if not prefix:
+        return english
+    by_name = {row["name"]: row for row in rows}
+    return [by_name.get(prefix + row["name"]) or {**row, "other_language": True}
+            for row in english]
+
+
+def _course_rows(rows: list[dict], language: str) -> list[dict]:
+    return [row for row in edition_rows(rows, language)
+            if row["group"].rpartition("/")[2] == "course"]
+
+
+def _other_language_mark(row: dict, language: str) -> str:
+    return EDITIONS[language].other_language if row.get("other_language") else ""
+
+
+def format_seconds(seconds: float | None, language: str = "en") -> str:
+    edition = EDITIONS[language]
     if seconds is None:
-        return "not rendered yet"
+        return edition.not_rendered
     if seconds < 60:
-        return f"{seconds:.0f} s"
+        return edition.seconds.format(seconds=seconds)
     minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min {rest:02d} s"
+    return edition.minutes.format(minutes=minutes, rest=rest)
 
 
-def _time_cell(row: dict, mode: str) -> str:
-    shown = format_seconds(row["seconds"].get(mode))
+def _time_cell(row: dict, mode: str, language: str = "en") -> str:
+    shown = format_seconds(row["seconds"].get(mode), language)
     if row["first_run_generated"].get(mode):
         shown += "*"
     return shown
 
 
-def times_table(rows: list[dict], link_base: Path | None = None) -> str:
+def _times_header(language: str, *middle: str) -> list[str]:
+    edition = EDITIONS[language]
+    columns = [edition.notebook, *middle, edition.quick_mode, edition.full_mode]
+    return ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+
+
+def times_table(rows: list[dict], link_base: Path | None = None, language: str = "en") -> str:
     """A markdown table of run times per notebook; ``*`` marks a run that generated data first.
 
-    Links go to the rendered copies, relative to ``link_base`` (a folder) when given.
+    Links go to the rendered copies (to the source where there is none), relative to
+    ``link_base`` (a folder) when given.
     """
-    lines = ["| notebook | quick mode | full mode |", "|---|---|---|"]
+    lines = _times_header(language)
     for row in rows:
-        name = row["title"] or row["name"]
+        name = (row["title"] or row["name"]) + _other_language_mark(row, language)
         if link_base is not None:
-            link = Path(os.path.relpath(row["rendered"], link_base)).as_posix()
+            shown = row["rendered"] if row["seconds"] or "source" not in row else row["source"]
+            link = Path(os.path.relpath(shown, link_base)).as_posix()
             name = f"[{name}]({link})"
-        lines.append(f"| {name} | {_time_cell(row, 'quick')} | {_time_cell(row, 'full')} |")
+        lines.append(f"| {name} | {_time_cell(row, 'quick', language)} | "
+                     f"{_time_cell(row, 'full', language)} |")
     return "\n".join(lines)
 
 
-def machine_line(rows: list[dict]) -> str:
+def machine_line(rows: list[dict], language: str = "en") -> str:
     """One sentence naming the machine and versions of the renders (the newest one's)."""
+    edition = EDITIONS[language]
     rendered = [row for row in rows if row["machine"]]
     if not rendered:
-        return "No notebook has been rendered yet: run `make render`."
+        return edition.nothing_rendered
     newest = max(rendered, key=lambda row: row["rendered_at"])
     machine = newest["machine"]
     dates = sorted({row["rendered_at"][:10] for row in rendered})
-    gpus = ", ".join(machine.get("gpus") or []) or "no GPU"
     loads = [row["machine"].get("load_average_at_start") for row in rendered]
     loads = sorted(load for load in loads if load is not None)
-    load = (f"; load average {loads[0]:g}–{loads[-1]:g} at the start of the runs"
-            if loads else "")
-    return (f"Measured by `make render` on {machine['usable_cpus'] or machine['cpu_count']} cores "
-            f"of {machine['processor']} ({gpus}{load}), Python {machine['python']}, TensorFlow "
-            f"{machine['tensorflow']}, Keras {machine['keras']}, rendered "
-            f"{' to '.join(dict.fromkeys([dates[0], dates[-1]]))}.")
+    return edition.measured.format(
+        cores=machine["usable_cpus"] or machine["cpu_count"], processor=machine["processor"],
+        gpus=", ".join(machine.get("gpus") or []) or edition.no_gpu,
+        load=edition.load.format(low=loads[0], high=loads[-1]) if loads else "",
+        python=machine["python"], tensorflow=machine["tensorflow"], keras=machine["keras"],
+        dates=(edition.date_range.format(first=dates[0], last=dates[-1])
+               if dates[0] != dates[-1] else dates[0]))
 
 
-def generated_note(rows: list[dict]) -> str:
+def generated_note(rows: list[dict], language: str = "en") -> str:
     marked = [row for row in rows if any(row["first_run_generated"].values())]
     if not marked:
         return ""
     names = sorted({name for row in marked for names in row["first_run_generated"].values()
                     for name in names})
-    return ("\\* this run also generated, on first use, what the later runs find ready: "
-            + ", ".join(f"`{name}`" for name in names) + ".")
+    edition = EDITIONS[language]
+    return edition.generated.format(
+        names=edition.list_separator.join(f"`{name}`" for name in names))
 
 
-def teaching_section(rows: list[dict], link_base: Path) -> str:
-    """The generated part of the teacher's guide: the run-time table, then each notebook's
-    objectives as its title cell states them."""
-    parts = [times_table(rows, link_base), "", machine_line(rows)]
-    note = generated_note(rows)
+def teaching_section(rows: list[dict], link_base: Path, language: str = "en") -> str:
+    """The generated part of the teacher's guide of ``language`` (``rows``: ``summaries()``):
+    the run-time table, then each notebook's objectives as its title cell states them (none
+    for a notebook in the other language)."""
+    rows = edition_rows(rows, language)
+    parts = [times_table(rows, link_base, language), "", machine_line(rows, language)]
+    note = generated_note(rows, language)
     if note:
         parts += ["", note]
     for row in rows:
-        if row["objectives"]:
+        if row["objectives"] and not row.get("other_language"):
             parts += ["", f"**{row['title']}**", ""]
             parts += [f"- {objective}" for objective in row["objectives"]]
     return "\n".join(parts)
@@ -532,42 +662,69 @@ def generated_section(path: Path) -> str:
     return parts[1].strip("\n") if parts else ""
 
 
-def update_teaching(rows: list[dict], path: Path = TEACHING) -> None:
-    """Rewrite the generated section of ``docs/teaching.md``."""
-    replace_generated(path, teaching_section(rows, path.parent))
+def update_teaching(rows: list[dict], path: Path | None = None, language: str = "en") -> None:
+    """Rewrite the generated section of the teacher's guide of ``language`` (``path``, by
+    default the edition's: ``docs/teaching.md`` or ``docs/teaching.zh-CN.md``)."""
+    path = path or EDITIONS[language].teaching
+    replace_generated(path, teaching_section(rows, path.parent, language))
+
+
+def copy_figures(source_dir: Path = SOURCE_DIR, out_dir: Path = RENDERED_DIR) -> list[Path]:
+    """Copy the diagrams the notebooks show (``figures/*.svg``) beside the rendered copies,
+    where their relative links point; stale copies go."""
+    target = out_dir / "figures"
+    target.mkdir(parents=True, exist_ok=True)
+    wanted = {path.name: path for path in (source_dir / "figures").glob("*.svg")}
+    for old in target.glob("*"):
+        if old.name not in wanted:
+            old.unlink()
+    copied = []
+    for name, path in wanted.items():
+        if not (target / name).is_file() or (target / name).read_bytes() != path.read_bytes():
+            (target / name).write_bytes(path.read_bytes())
+            copied.append(target / name)
+    return copied
 
 
 _SERIES_ROW = re.compile(r"^\|\s*(?:\[)?`(?P<stem>\d\d_[^`]+)`(?:\]\([^)]*\))?\s*\|"
                          r"(?P<builds>[^|]*)\|(?P<modules>[^|]*)\|")
 
 
-def series_table(rows: list[dict], old_section: str = "", link_base: Path = ROOT) -> str:
-    """The README's table of the series: each notebook linked to its rendered copy, what it
-    builds and its ``p2plib`` modules (written by hand, kept from ``old_section``), and its
-    run times in quick and full mode from the render metadata."""
+def series_table(rows: list[dict], old_section: str = "", link_base: Path = ROOT,
+                 language: str = "en") -> str:
+    """The README's table of the series in ``language`` (``rows``: ``summaries()``): each
+    course notebook linked to its rendered copy, what it builds and its ``p2plib`` modules
+    (written by hand, kept from ``old_section``), and its run times in quick and full mode
+    from the render metadata."""
     by_hand = {match["stem"]: (match["builds"].strip(), match["modules"].strip())
                for match in map(_SERIES_ROW.match, old_section.splitlines()) if match}
-    lines = ["| notebook | what it builds | `p2plib` | quick mode | full mode |",
-             "|---|---|---|---|---|"]
-    for row in [row for row in rows if not row["solution"]]:
+    lines = _times_header(language, EDITIONS[language].builds, "`p2plib`")
+    for row in _course_rows(rows, language):
         stem = Path(row["name"]).stem
         link = Path(os.path.relpath(row["rendered"], link_base)).as_posix()
         builds, modules = by_hand.get(stem, ("", ""))
-        lines.append(f"| [`{stem}`]({link}) | {builds} | {modules} | "
-                     f"{_time_cell(row, 'quick')} | {_time_cell(row, 'full')} |")
+        lines.append(f"| [`{stem}`]({link}){_other_language_mark(row, language)} | {builds} | "
+                     f"{modules} | {_time_cell(row, 'quick', language)} | "
+                     f"{_time_cell(row, 'full', language)} |")
     return "\n".join(lines)
 
 
-def readme_section(rows: list[dict], old_section: str, link_base: Path = ROOT) -> str:
-    """The generated part of the README: the series table, the machine, what runs generated."""
-    parts = [series_table(rows, old_section, link_base), "", machine_line(rows)]
-    note = generated_note([row for row in rows if not row["solution"]])
+def readme_section(rows: list[dict], old_section: str, link_base: Path = ROOT,
+                   language: str = "en") -> str:
+    """The generated part of the README of ``language`` (``rows``: ``summaries()``): the
+    series table, the machine, what runs generated."""
+    course = _course_rows(rows, language)
+    parts = [series_table(rows, old_section, link_base, language), "",
+             machine_line(course, language)]
+    note = generated_note(course, language)
     return "\n".join(parts + (["", note] if note else []))
 
 
-def update_readme(rows: list[dict], path: Path = README) -> None:
-    """Rewrite the README's table of the series (its hand-written columns kept)."""
-    replace_generated(path, readme_section(rows, generated_section(path), path.parent))
+def update_readme(rows: list[dict], path: Path | None = None, language: str = "en") -> None:
+    """Rewrite the table of the series in the README of ``language`` (``path``, by default
+    the edition's: ``README.md`` or ``README.zh-CN.md``), its hand-written columns kept."""
+    path = path or EDITIONS[language].readme
+    replace_generated(path, readme_section(rows, generated_section(path), path.parent, language))
 
 
 def cover_png(out_dir: Path = RENDERED_DIR) -> bytes | None:
@@ -598,11 +755,16 @@ def folder_megabytes(folder: Path) -> float:
 # ---------------------------------------------------------------- command line
 
 def select(sources: list[Path], names: list[str], source_dir: Path) -> list[Path]:
-    """The sources named (``04_training_loop``, ``solutions/04_..._solutions`` or a path)."""
+    """The sources named (``04_training_loop``, ``solutions/04_..._solutions``,
+    ``zh/04_training_loop`` or a path): a bare name is the English notebook, ``zh/`` in front
+    names its Chinese twin."""
     chosen = []
     for name in names:
-        stem = Path(name).name.removesuffix(".ipynb")
-        matches = [s for s in sources if s.stem == stem]
+        wanted = name.removesuffix(".ipynb")
+        relative = {s: s.relative_to(source_dir).with_suffix("").as_posix() for s in sources}
+        matches = [s for s, path in relative.items() if path == wanted or (
+            Path(wanted).name == s.stem and not path.startswith("zh/")
+            and not wanted.startswith("zh/"))]
         if not matches:
             known = ", ".join(s.relative_to(source_dir).with_suffix("").as_posix()
                               for s in sources)
@@ -615,7 +777,7 @@ def remove_orphans(sources: list[Path], source_dir: Path, out_dir: Path) -> list
     """Delete rendered copies (ours: they carry render metadata) whose source is gone."""
     expected = {rendered_path(source, source_dir, out_dir) for source in sources}
     removed = []
-    for copy_ in sorted(out_dir.glob("*.ipynb")) + sorted(out_dir.glob("solutions/*.ipynb")):
+    for copy_ in sorted(out_dir.rglob("*.ipynb")):
         if copy_ not in expected and render_metadata(copy_) is not None:
             copy_.unlink()
             removed.append(copy_)
@@ -645,6 +807,9 @@ def parse_arguments(argv):
                              "docs/teaching.md when --out is docs/notebooks/)")
     parser.add_argument("--times", action="store_true",
                         help="only print the run-time table (for the README) and stop")
+    parser.add_argument("--prose-only", action="store_true",
+                        help="only bring the prose of current copies up to date (no execution), "
+                             "then rewrite the tables")
     parser.add_argument("--tables-only", action="store_true",
                         help="only rewrite the teacher's guide's generated section and stop")
     return parser.parse_args(argv)
@@ -661,22 +826,48 @@ def main(argv=None) -> int:
         if arguments.times:
             print(times_table(summaries(source_dir, out_dir), ROOT))
             return 0
-        if not arguments.tables_only:
+        if arguments.prose_only:
+            failures = refresh_all_prose(sources, source_dir, out_dir)
+        elif not arguments.tables_only:
             failures = render(sources, source_dir, out_dir, arguments)
         else:
             failures = []
         if teaching is not None:  # the real folders: the guide, the README and the cover
             rows = summaries(source_dir, out_dir)
-            update_teaching(rows, teaching)
-            update_readme(rows)
+            updated = []
+            for language, edition in EDITIONS.items():
+                guide = teaching if language == "en" else edition.teaching
+                update_teaching(rows, guide, language)
+                update_readme(rows, edition.readme, language)
+                updated += [guide, edition.readme]
             write_cover(out_dir)
-            print(f"updated the generated sections of {teaching} and {README}, and {COVER}")
+            copy_figures(source_dir, out_dir)
+            print(f"updated the generated sections of {', '.join(map(str, updated))}, "
+                  f"and {COVER}")
     except (RenderError, OSError) as error:
         print(f"render: {error}", file=sys.stderr)
         return 2
     for failure in failures:
         print(f"render: {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def refresh_all_prose(sources, source_dir, out_dir) -> list[str]:
+    """Bring every copy whose code is current up to its source's prose; name the others kept
+    current, and remove those rendered on request."""
+    failures = []
+    for source in sources:
+        target = rendered_path(source, source_dir, out_dir)
+        why = staleness(source, target)
+        if why is not None and why.startswith("prose"):
+            refresh_prose(source, target, source_dir, out_dir)
+            print(f"{source.name}: prose refreshed")
+        elif why is not None and kept_rendered(source, source_dir):
+            failures.append(f"{source.relative_to(source_dir)}: {why}; run make render")
+        elif why is not None and target.is_file():
+            target.unlink()  # rendered on request, from other code: it would mislead
+            print(f"{source.name}: removed its out-of-date copy (rendered on request)")
+    return failures
 
 
 def render(sources, source_dir, out_dir, arguments) -> list[str]:
@@ -690,6 +881,14 @@ def render(sources, source_dir, out_dir, arguments) -> list[str]:
         target = rendered_path(source, source_dir, out_dir)
         why = staleness(source, target, mode)
         if named and source not in named:
+            continue
+        if not (kept_rendered(source, source_dir) or arguments.all or source in named):
+            if why is not None and why.startswith("prose"):
+                refresh_prose(source, target, source_dir, out_dir)
+                print(f"{source.name}: prose refreshed (rendered on request)")
+            elif why is not None and target.is_file():
+                target.unlink()  # a copy of other code would mislead
+                print(f"{source.name}: removed its out-of-date copy (rendered on request)")
             continue
         if why is None and not (arguments.all or source in named):
             print(f"{source.name}: current")

@@ -25,7 +25,7 @@ _spec = importlib.util.spec_from_file_location("p2p_render", ROOT / "docs" / "re
 render = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(render)
 
-SOURCES = render.source_notebooks()
+SOURCES = [source for source in render.source_notebooks() if render.kept_rendered(source)]
 TRACEBACK_MARK = "Traceback (most recent call last)"
 
 
@@ -73,11 +73,18 @@ def test_the_rendered_copy_is_current_and_clean(source):
 
 
 def test_no_rendered_copy_outlives_its_source():
-    copies = sorted(render.RENDERED_DIR.glob("*.ipynb")) + sorted(
-        render.RENDERED_DIR.glob("solutions/*.ipynb"))
-    expected = {render.rendered_path(source) for source in SOURCES}
+    copies = sorted(render.RENDERED_DIR.rglob("*.ipynb"))
+    expected = {render.rendered_path(source) for source in render.source_notebooks()}
     orphans = [copy.as_posix() for copy in copies if copy not in expected]
     assert not orphans, f"{orphans} have no source notebook; run make render (it removes them)"
+
+
+def test_no_rendered_copy_shows_other_code_than_its_source():
+    # Solutions are rendered on request only; a copy left from older code would mislead.
+    stale = [copy.as_posix() for source in render.source_notebooks()
+             if (copy := render.rendered_path(source)).is_file()
+             and (render.staleness(source, copy) or "").startswith("stale")]
+    assert not stale, f"{stale} show older code than their sources; run make render"
 
 
 def test_the_rendered_copies_stay_under_25_mb():
@@ -230,8 +237,8 @@ def test_rendering_notebook_00_in_quick_mode(tmp_path, capsys):
     assert metadata["machine"]["keras"] == keras.__version__
     texts = [_output_text(o) for cell in notebook.cells if cell.cell_type == "code"
              for o in cell.outputs]
-    assert any(f"TensorFlow {tf.__version__} | Keras {keras.__version__}" in t for t in texts)
-    assert any("image_size=64" in t for t in texts)  # quick mode's settings
+    assert any(f"TensorFlow {tf.__version__} · Keras {keras.__version__}" in t for t in texts)
+    assert any("quick mode: 64×64 images" in t for t in texts)  # the config cell's choice
     pictures = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs
                 if "image/png" in o.get("data", {})]
     assert pictures, "the figure of the first pair is missing"
@@ -349,8 +356,18 @@ def test_rendering_reruns_only_what_changed(tmp_path, capsys):
     assert _outputs(copy)[1] == reached
     assert rendered_problems(source, copy) == []
 
+    notebook.cells[0].source += " And one more."
+    nbformat.write(notebook, source)
+    assert render.main(["--prose-only", *arguments]) == 0  # the final pass: never executes
+    assert "And one more." in nbformat.read(copy, as_version=4).cells[0].source
+    assert render.render_metadata(copy)["rendered_at"] == first_render[0]
+
     notebook.cells[2].source = "print('changed')"
     nbformat.write(notebook, source)
+    capsys.readouterr()
+    assert render.main(["--prose-only", *arguments]) == 1  # code changed: named, not run
+    assert "00_tiny.ipynb: stale" in capsys.readouterr().err
+    assert _outputs(copy)[1] == reached
     assert render.main(["--quick", *arguments]) == 0  # code changed: executed again
     assert _outputs(copy)[1] == "changed\n"
     assert rendered_problems(source, copy, mode="quick") == []
@@ -381,18 +398,34 @@ def test_unknown_notebook_names_are_one_line_errors(tmp_path, capsys):
     assert "04_nothing" in line and "00_tiny" in line
 
 
+def _give_rendered_copy(source: Path, sources: Path, out: Path, seconds: dict,
+                        generated: tuple = ()) -> None:
+    """Write a current full-mode rendered copy of ``source`` with these run times, as if
+    ``make render`` had run it on "Some CPU" (its full run generating ``generated``)."""
+    copy = json.loads(source.read_text(encoding="utf-8"))
+    copy["metadata"][render.METADATA_KEY] = dict(
+        mode="full", code_sha256=render.code_hash(copy), prose_sha256=render.prose_hash(copy),
+        seconds=seconds, rendered_at="2026-12-01T10:00:00+00:00",
+        first_run_generated={"quick": [], "full": list(generated)},
+        machine={"processor": "Some CPU", "cpu_count": 2, "usable_cpus": 2, "python": "3.11.7",
+                 "tensorflow": "2.21.0", "keras": "3.15.1", "gpus": []})
+    target = render.rendered_path(source, sources, out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps(copy, ensure_ascii=False), encoding="utf-8")
+
+
+def _title_notebook(path: Path, title_cell: str) -> Path:
+    """A notebook at ``path`` of a title cell and one code cell."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(_notebook(nbformat.v4.new_markdown_cell(title_cell), _code("x = 1")), path)
+    return path
+
+
 def test_the_teachers_table_comes_from_the_render_metadata(tmp_path):
     sources, out = tmp_path / "notebooks", tmp_path / "docs" / "notebooks"
     source = _tiny(sources)
-    copy = json.loads(source.read_text())
-    copy["metadata"][render.METADATA_KEY] = dict(
-        mode="full", code_sha256=render.code_hash(copy), prose_sha256=render.prose_hash(copy),
-        seconds={"quick": 12.3, "full": 754.0}, rendered_at="2026-12-01T10:00:00+00:00",
-        first_run_generated={"quick": [], "full": ["synthetic-facades-128"]},
-        machine={"processor": "Some CPU", "cpu_count": 2, "usable_cpus": 2, "python": "3.11.7",
-                 "tensorflow": "2.21.0", "keras": "3.15.1", "gpus": []})
-    out.mkdir(parents=True)
-    (out / "00_tiny.ipynb").write_text(json.dumps(copy))
+    _give_rendered_copy(source, sources, out, {"quick": 12.3, "full": 754.0},
+                        generated=["synthetic-facades-128"])
     guide = tmp_path / "docs" / "teaching.md"
     guide.write_text(f"# Guide\n\n{render.GENERATED_BEGIN}\nold\n{render.GENERATED_END}\n\nEnd.\n")
     (sources / "solutions").mkdir()
@@ -400,7 +433,8 @@ def test_the_teachers_table_comes_from_the_render_metadata(tmp_path):
                    sources / "solutions" / "00_tiny_solutions.ipynb")
     render.update_teaching(render.summaries(sources, out), guide)
     text = guide.read_text()
-    assert ("| [00 · Solutions](notebooks/solutions/00_tiny_solutions.ipynb) | not rendered yet "
+    # Not rendered: the link opens the source.
+    assert ("| [00 · Solutions](../notebooks/solutions/00_tiny_solutions.ipynb) | not rendered yet "
             "| not rendered yet |") in text
     assert text.startswith("# Guide\n") and text.endswith("\n\nEnd.\n") and "old" not in text
     assert "| [00 · A tiny notebook](notebooks/00_tiny.ipynb) | 12 s | 12 min 34 s* |" in text
@@ -426,6 +460,66 @@ def test_the_teachers_table_comes_from_the_render_metadata(tmp_path):
     assert readme.read_text() == once  # rewriting is stable: the columns survive a second pass
 
 
+def test_the_chinese_guide_and_readme_come_from_the_chinese_copies(tmp_path):
+    """The Chinese edition's tables: its notebooks' titles, objectives and run times in
+    Chinese, "未渲染" where a copy is missing, the English notebook (marked) where no
+    translation exists; the English tables keep only the English notebooks."""
+    sources, out = tmp_path / "notebooks", tmp_path / "docs" / "notebooks"
+    _tiny(sources)
+    translated = _title_notebook(sources / "zh" / "00_tiny.ipynb",
+                                 "# 00 · 一个小笔记本\n\n这里只有一段话。\n\n**你将学到**\n"
+                                 "- 第一件事；\n- 第二件事。\n\n**预备知识：** 无。")
+    _give_rendered_copy(translated, sources, out, {"quick": 12.3, "full": 754.0},
+                        generated=["synthetic-streets-256"])
+    _title_notebook(sources / "01_more.ipynb", "# 01 · More\n\n**You will learn**\n- more.")
+    _title_notebook(sources / "zh" / "01_more.ipynb", "# 01 · 更多\n\n**你将学到**\n- 更多。")
+    after = _title_notebook(sources / "beyond" / "08_after.ipynb",
+                            "# 08 · After the course\n\n**You will learn**\n- English only.")
+    _give_rendered_copy(after, sources, out, {"quick": 5.0, "full": 65.0})
+    rows = render.summaries(sources, out)
+
+    guide = tmp_path / "docs" / "teaching.zh-CN.md"
+    guide.write_text(f"# 指南\n\n{render.GENERATED_BEGIN}\n{render.GENERATED_END}\n\n完。\n",
+                     encoding="utf-8")
+    render.update_teaching(rows, guide, "zh")
+    text = guide.read_text(encoding="utf-8")
+    assert text.startswith("# 指南\n") and text.endswith("\n\n完。\n")
+    assert "| 笔记本 | 快速模式 | 完整模式 |\n|---|---|---|\n" in text
+    assert "| [00 · 一个小笔记本](notebooks/zh/00_tiny.ipynb) | 12 秒 | 12 分 34 秒* |" in text
+    assert "| [01 · 更多](../notebooks/zh/01_more.ipynb) | 未渲染 | 未渲染 |" in text
+    assert ("| [08 · After the course（英文）](notebooks/beyond/08_after.ipynb) | 5 秒 "
+            "| 1 分 05 秒 |") in text  # no Chinese twin: the English notebook, marked
+    assert "**00 · 一个小笔记本**\n\n- 第一件事；\n- 第二件事。" in text
+    assert "- 更多。" in text
+    assert "English only" not in text and "A tiny notebook" not in text
+    assert "由 `make render` 测得：Some CPU 的 2 个核心（无 GPU），" in text
+    assert "渲染于 2026-12-01。" in text and "`synthetic-streets-256`" in text
+
+    english_guide = tmp_path / "docs" / "teaching.md"
+    english_guide.write_text(f"{render.GENERATED_BEGIN}\n{render.GENERATED_END}\n")
+    render.update_teaching(rows, english_guide)
+    english = english_guide.read_text(encoding="utf-8")
+    assert ("| [01 · More](../notebooks/01_more.ipynb) | not rendered yet | not rendered yet |"
+            in english)
+    assert "一个小笔记本" not in english and "zh/" not in english
+
+    readme = tmp_path / "README.zh-CN.md"
+    readme.write_text(f"# 项目\n\n{render.GENERATED_BEGIN}\n| 笔记本 | 构建内容 | `p2plib` |\n"
+                      "|---|---|---|\n| `00_tiny` | 一个小东西 | `config` |\n"
+                      f"{render.GENERATED_END}\n\n更多。\n", encoding="utf-8")
+    render.update_readme(rows, readme, "zh")
+    text = readme.read_text(encoding="utf-8")
+    assert "| 笔记本 | 构建内容 | `p2plib` | 快速模式 | 完整模式 |\n|---|---|---|---|---|\n" in text
+    assert ("| [`00_tiny`](docs/notebooks/zh/00_tiny.ipynb) | 一个小东西 | `config` | 12 秒 "
+            "| 12 分 34 秒* |") in text  # the hand-written Chinese columns kept
+    assert "| [`01_more`](docs/notebooks/zh/01_more.ipynb) |  |  | 未渲染 | 未渲染 |" in text
+    assert "08_after" not in text  # the README lists the course only
+    assert text.startswith("# 项目\n") and text.endswith("\n\n更多。\n")
+    once = text
+    render.update_readme(rows, readme, "zh")
+    assert readme.read_text(encoding="utf-8") == once
+
+
 def test_the_readme_table_and_cover_match_the_rendered_copies():
     rows = render.summaries()
     section = render.generated_section(render.README)
@@ -436,3 +530,11 @@ def test_the_readme_table_and_cover_match_the_rendered_copies():
     assert picture is not None, f"{render.COVER_SOURCE[0]} has no rendered copy; run make render"
     assert render.COVER.is_file() and render.COVER.read_bytes() == picture, (
         f"{render.COVER} is not the picture of {render.COVER_SOURCE}; run make render")
+
+
+def test_the_chinese_readme_table_matches_the_rendered_copies():
+    readme = render.EDITIONS["zh"].readme
+    section = render.generated_section(readme)
+    assert section == render.readme_section(render.summaries(), section, render.ROOT, "zh"), (
+        f"{readme.name}'s table of the series differs from the render metadata; run make render")
+    assert "| 快速模式 | 完整模式 |" in section
