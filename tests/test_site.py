@@ -1,25 +1,30 @@
 """The site (``make site``, ``docs/site/build.py``), built once and read in headless Chromium.
 
 The site is built from what ``docs/notebooks/`` holds and served by a real ``http.server`` on
-127.0.0.1. Every page must load without console errors and without a request leaving
-127.0.0.1, decode every image, typeset every formula with the bundled MathJax, and link only
-to pages and anchors that exist. Before the first ``make render`` (``docs/notebooks/`` holds
-no copy) the fixture renders notebook 00 in quick mode into a temporary folder, so that the
-notebook pages are still exercised; test_rendered.py fails meanwhile, as it should. The test
-saves a screenshot of the index as ``docs/site.png``.
+127.0.0.1. Every page, English and Chinese, must load without console errors and without a
+request leaving 127.0.0.1, decode every image, typeset every formula with the bundled
+MathJax, link only to pages and anchors that exist, and link the same page in the other
+language (or that language's index, where it has no twin). Chinese text must be drawn with a
+font that has its characters (Debian's fonts-noto-cjk; without one Chromium draws empty
+boxes). Before the first ``make render`` (``docs/notebooks/`` holds no copy) the fixture
+renders notebook 00 in quick mode into a temporary folder, so that the notebook pages are
+still exercised; test_rendered.py fails meanwhile, as it should. Likewise, while
+``docs/notebooks/zh/`` holds no rendered Chinese notebook, the fixture puts the source of the
+first Chinese notebook (without outputs) among the rendered copies of a temporary folder, so
+that a Chinese notebook page and its twin are exercised. The test saves a screenshot of the
+index as ``docs/site.png``.
 
-Building the site takes about 15 s on the 2-core development machine and visiting every
-page about 35 s more, so it stays in the quick suite (``make site-check`` runs it alone).
+Building the site (both languages at once) takes about 45 s on the busy 2-core development
+machine and visiting every page about 45 s more, so it stays in the quick suite
+(``make site-check`` runs it alone).
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
 import importlib.util
 import re
+import shutil
 import sys
-import threading
 import urllib.error
 import urllib.request
 from html.parser import HTMLParser
@@ -28,7 +33,7 @@ from urllib.parse import urljoin, urlparse
 
 import pytest
 
-from conftest import RecordedPage
+from conftest import RecordedPage, served_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 SCREENSHOT = ROOT / "docs" / "site.png"
@@ -47,41 +52,34 @@ render = site_builder.render
 
 
 @pytest.fixture(scope="module")
-def built_site(tmp_path_factory):
-    """The site built once, as ``make site`` builds it, into a temporary folder."""
+def built_site(tmp_path_factory, web_demo):
+    """The site built once, as ``make site`` builds it, into a temporary folder, with the
+    drawing demo of this test session (conftest's ``web_demo``; left out, and not linked,
+    where ONNX Runtime Web is not installed)."""
     scratch = tmp_path_factory.mktemp("site")
     rendered_dir = render.RENDERED_DIR
     if not list(rendered_dir.glob("*.ipynb")):
         rendered_dir = scratch / "rendered"
         assert render.main(["--quick", "--notebook", "00_overview", "--out",
                             str(rendered_dir)]) == 0
-    outcome = site_builder.build(scratch / "_site", scratch / "source", rendered_dir)
+    chinese = sorted((render.SOURCE_DIR / "zh").glob("*.ipynb"))
+    if chinese and not list((rendered_dir / "zh").glob("*.ipynb")):
+        if rendered_dir == render.RENDERED_DIR:
+            rendered_dir = scratch / "rendered"
+            shutil.copytree(render.RENDERED_DIR, rendered_dir)
+        (rendered_dir / "zh").mkdir(exist_ok=True)
+        shutil.copyfile(chinese[0], rendered_dir / "zh" / chinese[0].name)
+    outcome = site_builder.build(scratch / "_site", scratch / "source", rendered_dir,
+                                 demo=web_demo or False)
     print(f"\nsite built in {outcome['seconds']} s")  # reported with -s; never asserted
-    return {"out": scratch / "_site", "rendered": rendered_dir, **outcome}
-
-
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):  # keep the test output quiet
-        pass
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    def handle_error(self, request, client_address):
-        """A browser that closes a connection early (a page left mid-load) is no error."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
+    return {"out": scratch / "_site", "rendered": rendered_dir, "demo": web_demo, **outcome}
 
 
 @pytest.fixture(scope="module")
 def served(built_site):
     """The built site on a real HTTP server on 127.0.0.1 (a free port)."""
-    handler = functools.partial(_Handler, directory=str(built_site["out"]))
-    server = _Server(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with served_folder(built_site["out"]) as url:
+        yield url
 
 
 class _Links(HTMLParser):
@@ -107,12 +105,31 @@ def _fetch(url: str) -> tuple[int, str]:
         return error.code, ""
 
 
+SEARCH_PAGES = ("search.html", "genindex.html", "zh/search.html", "zh/genindex.html")
+
+
 def _pages(built_site) -> list[str]:
-    """The content pages: the index, the README, guide, results, every notebook page."""
+    """The content pages of both languages: the indexes, the READMEs, guides, glossary,
+    results, every notebook page (and the drawing demo)."""
     out = built_site["out"]
     pages = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.html"))
-    return [p for p in pages if not p.startswith("_") and p not in ("genindex.html",
-                                                                    "search.html")]
+    return [p for p in pages if not re.match(r"(zh/)?_", p) and p not in SEARCH_PAGES]
+
+
+def _language_pages(built_site) -> list[str]:
+    """The pages Sphinx built, in both languages, search and index included."""
+    return [page for page in _pages(built_site) + list(SEARCH_PAGES)
+            if not page.startswith(site_builder.DEMO_FOLDER + "/")]
+
+
+def _twin(page: str, out: Path) -> str:
+    """The page that ``page``'s language switch must open: the same page in the other
+    language, or that language's index."""
+    chinese = page.startswith("zh/")
+    twin = page.removeprefix("zh/") if chinese else "zh/" + page
+    if (out / twin).is_file():
+        return twin
+    return "index.html" if chinese else "zh/index.html"
 
 
 def test_the_site_builds_without_warnings(built_site):
@@ -125,16 +142,31 @@ def test_there_is_a_page_for_every_rendered_notebook_and_for_each_part(built_sit
     rendered = [row for row in render.summaries(render.SOURCE_DIR, built_site["rendered"])
                 if row["rendered"].is_file()]
     assert rendered, "no rendered notebook reached the site"
-    for row in rendered:
-        assert "notebooks/" + row["name"].removesuffix(".ipynb") + ".html" in pages
-    for page in ("index.html", "readme.html", "teaching.html", "results.html"):
+    for row in rendered:  # the Chinese ones under zh/, in the same folders
+        name = row["name"].removesuffix(".ipynb")
+        chinese = name.startswith("zh/")
+        assert ("zh/" if chinese else "") + "notebooks/" + name.removeprefix("zh/") + ".html" \
+            in pages, row["name"]
+    for page in ("index.html", "readme.html", "teaching.html", "results.html", "glossary.html",
+                 "zh/index.html", "zh/glossary.html"):
         assert page in pages
+    for guide in sorted((ROOT / "docs" / "guides").glob("*.md")):
+        assert f"guides/{guide.stem}.html" in pages
+    for source, page in [("README.zh-CN.md", "zh/readme.html"),
+                         ("docs/teaching.zh-CN.md", "zh/teaching.html")]:
+        assert ((ROOT / source).is_file()) == (page in pages), source
 
 
-def test_the_index_lists_each_notebooks_objectives_and_run_times(built_site, served, page):
-    page.page.goto(served + "index.html")
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_index_lists_each_notebooks_objectives_and_run_times(built_site, served, page,
+                                                                 language):
+    chinese = language == "zh"
+    index = "zh/index.html" if chinese else "index.html"
+    page.page.goto(served + index)
     text = page.page.inner_text("article[role=main]")
-    for row in render.summaries(render.SOURCE_DIR, built_site["rendered"]):
+    rows = [row for row in render.summaries(render.SOURCE_DIR, built_site["rendered"])
+            if row["group"].startswith("zh") == chinese]
+    for row in rows:
         assert _plain(row["title"]) in _plain(text)
         for objective in row["objectives"]:
             # the words of each objective between its formulas, as the page shows them
@@ -143,13 +175,15 @@ def test_the_index_lists_each_notebooks_objectives_and_run_times(built_site, ser
         if row["seconds"]:
             assert render.format_seconds(row["seconds"]["quick"]) in text
         else:
-            assert "run make render" in text
+            assert "运行 make render" in text if chinese else "run make render" in text
     links = page.page.eval_on_selector_all("article[role=main] a", "as => as.map(a => a.href)")
-    for row in render.summaries(render.SOURCE_DIR, built_site["rendered"]):
+    for row in rows:
         if row["rendered"].is_file():
-            assert any(link.endswith(row["name"].replace(".ipynb", ".html")) for link in links)
+            name = row["name"].removeprefix("zh/").replace(".ipynb", ".html")
+            assert served + index.removesuffix("index.html") + "notebooks/" + name in links
     page.assert_clean()
-    page.page.screenshot(path=str(SCREENSHOT))
+    if not chinese:
+        page.page.screenshot(path=str(SCREENSHOT))
 
 
 def _plain(text: str) -> str:
@@ -212,7 +246,7 @@ def test_every_page_loads_cleanly_with_images_and_formulas(built_site, served, b
 def test_every_link_between_pages_resolves(built_site, served):
     checked, broken = set(), []
     pages = {}
-    for name in _pages(built_site) + ["search.html", "genindex.html"]:
+    for name in _pages(built_site) + list(SEARCH_PAGES):
         url = served + name
         status, html = _fetch(url)
         assert status == 200, f"{name}: HTTP {status}"
@@ -236,6 +270,97 @@ def test_every_link_between_pages_resolves(built_site, served):
             if anchor and anchor not in pages[page_url][1]:
                 broken.append(f"{url} -> {href} (no element with id {anchor!r})")
     assert not broken, "broken links:\n" + "\n".join(broken)
+
+
+def test_the_index_links_the_drawing_demo_which_runs_on_the_site(built_site, served, page):
+    if built_site["demo"] is None:
+        pytest.skip("ONNX Runtime Web is not installed (npm ci --prefix web): no demo")
+    page.page.goto(served + "index.html")
+    page.page.locator("article[role=main] a").filter(has_text="Draw in your browser").click()
+    page.page.wait_for_function("window.p2pDemo && (p2pDemo.ready || p2pDemo.error)",
+                                timeout=120_000)
+    assert page.page.url == served + "demo/index.html"
+    assert page.page.evaluate("p2pDemo.error") is None
+    if (built_site["rendered"] / "05_pix2pix_model.ipynb").is_file():
+        page.page.locator("#test-mode a").click()  # the sentence on test modes: notebook 05
+        assert page.page.url == served + "notebooks/05_pix2pix_model.html"
+    page.page.goto(served + "zh/index.html")  # the Chinese index: the demo in Chinese
+    page.page.locator("article[role=main] a").filter(has_text="在浏览器里画").click()
+    page.page.wait_for_function("window.p2pDemo && (p2pDemo.ready || p2pDemo.error)",
+                                timeout=120_000)
+    assert page.page.url == served + "demo/index.html?lang=zh"
+    assert page.page.evaluate("p2pDemo.error") is None
+    assert page.page.evaluate("p2pDemo.language") == "zh"
+    chinese = built_site["out"] / "zh" / "notebooks" / "05_pix2pix_model.html"
+    page.page.locator("#test-mode a").click()  # its Chinese page, where the site has one
+    assert page.page.url == served + ("zh/" if chinese.is_file() else "") + \
+        "notebooks/05_pix2pix_model.html"
+    page.assert_clean()
+
+
+def test_every_page_links_the_same_page_in_the_other_language(built_site, served):
+    out, wrong = built_site["out"], []
+    for name in _language_pages(built_site):
+        _, html = _fetch(served + name)
+        switch = re.findall(r'<p class="language-switch"><a href="([^"]+)"', html)
+        expected = _twin(name, out)
+        if switch != [_relative(name, expected)]:
+            wrong.append(f"{name}: {switch} (expected {expected})")
+    assert not wrong, "language switches that go elsewhere:\n" + "\n".join(wrong)
+
+
+def _relative(page: str, target: str) -> str:
+    """``target`` (a path on the site) as a link written on ``page``."""
+    return "../" * page.count("/") + target
+
+
+def test_the_switch_goes_to_the_twin_page_and_back(built_site, served, page):
+    out = built_site["out"]
+    chinese = sorted(out.glob("zh/notebooks/*.html"))
+    pages = ["glossary.html"] + ([f"notebooks/{chinese[0].name}"] if chinese else [])
+    for start in pages:
+        page.page.goto(served + start)
+        assert page.page.evaluate("document.documentElement.lang") == "en"
+        page.page.click("p.language-switch a")
+        assert page.page.url == served + "zh/" + start
+        assert page.page.evaluate("document.documentElement.lang") == "zh-CN"
+        assert page.page.inner_text("p.language-switch a") == "English"
+        page.page.click("p.language-switch a")
+        assert page.page.url == served + start
+    page.page.goto(served + "results.html")  # English only: to the Chinese index
+    page.page.click("p.language-switch a")
+    assert page.page.url == served + "zh/index.html"
+    page.assert_clean()
+
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_chinese_pages_draw_their_characters_with_a_cjk_font(built_site, served, page):
+    """The characters of a Chinese title are drawn by an installed font that has them, not by
+    the font that draws characters no font has (boxes): fonts-noto-cjk on Debian."""
+    page.page.goto(served + "zh/index.html")
+    page.page.evaluate("document.body.append(Object.assign(document.createElement('span'), "
+                       "{id: 'no-font-has-these', textContent: '\\ue000\\ue001'}))")
+    cdp = page.page.context.new_cdp_session(page.page)
+    cdp.send("DOM.enable")
+    cdp.send("CSS.enable")
+    root = cdp.send("DOM.getDocument")["root"]["nodeId"]
+
+    def fonts(selector):
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": selector})["nodeId"]
+        return cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+
+    boxes = {font["familyName"] for font in fonts("#no-font-has-these")}
+    title = page.page.inner_text("article h1")
+    characters = len(HAN.findall(title))
+    assert characters >= 4, title
+    drawn = fonts("article h1")
+    real = sum(font["glyphCount"] for font in drawn if font["familyName"] not in boxes)
+    assert real >= characters, (
+        f"{title!r}: {characters} Chinese characters, but the fonts drawing it are {drawn} "
+        f"({boxes} draws the boxes): install a CJK font (apt-get install -y fonts-noto-cjk)")
+    page.assert_clean()
 
 
 def test_search_works_offline(served, page):
