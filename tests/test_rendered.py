@@ -14,6 +14,7 @@ import base64
 import importlib.util
 import io
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -70,6 +71,26 @@ def rendered_problems(source: Path, rendered: Path, mode: str = "full") -> list[
 def test_the_rendered_copy_is_current_and_clean(source):
     problems = rendered_problems(source, render.rendered_path(source))
     assert not problems, "\n".join(problems)
+
+
+# What a student must not read in the course's outputs: a machine's paths, the test tools, the
+# library's internal keys (the sources' prose and code are scanned in test_course.py).
+NOT_FOR_STUDENTS = re.compile(r"/tmp/|/home/|/root/|/work/|site-packages|nbval|pytest|"
+                              r"\bl1_cgan\b|\bl1_gan\b")
+COURSE_COPIES = [render.rendered_path(source) for source in SOURCES
+                 if render.group_of(source).endswith("course")]
+
+
+@pytest.mark.parametrize("copy", COURSE_COPIES, ids=lambda path: path.relative_to(
+    render.RENDERED_DIR).as_posix())
+def test_the_courses_outputs_show_no_machine_paths_tools_or_internal_keys(copy):
+    found = []
+    for cell in render.read_json(copy)["cells"] if copy.is_file() else []:
+        for output in cell.get("outputs", []):
+            text = _output_text(output) + render._text(output.get("data", {}).get("text/html", ""))
+            found += [f"cell {cell.get('id')}: {match.group(0)!r}"
+                      for match in NOT_FOR_STUDENTS.finditer(text)]
+    assert not found, f"{copy.name}: {found[:5]}"
 
 
 def test_no_rendered_copy_outlives_its_source():
