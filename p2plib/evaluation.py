@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
-from p2plib import label_colours, metrics, testtime
+from p2plib import data, label_colours, metrics, testtime
 from p2plib.errors import ArgumentError
 
 __all__ = [
@@ -104,8 +104,7 @@ def label_map_scores(label_maps, masks, palette) -> dict:
     """Per-pixel accuracy, per-class accuracy and class IoU of label maps drawn in
     ``palette`` (float [N, H, W, 3] in [-1, 1], e.g. a photo -> labels generator's outputs)
     against the true class ``masks``. Introduced in notebook 07."""
-    pixels = np.clip((np.asarray(label_maps, np.float32) + 1.0) * 127.5, 0, 255)
-    predicted = label_colours.rgb_to_labels(np.round(pixels), palette)
+    predicted = label_colours.rgb_to_labels(np.asarray(data.denormalize(label_maps)), palette)
     return metrics.segmentation_scores(predicted, np.asarray(masks), len(palette))
 
 

@@ -163,6 +163,7 @@ def _traced(generator, test_mode: str, image_shape: tuple):
     key = (test_mode, image_shape)
     if key not in by_key:
         spec = tf.TensorSpec((None, *image_shape), tf.float32)
-        by_key[key] = tf.function(lambda images: run_for_test(generator, images, test_mode),
+        reference = weakref.ref(generator)  # a strong one would keep the weak key alive
+        by_key[key] = tf.function(lambda images: run_for_test(reference(), images, test_mode),
                                   input_signature=[spec])
     return by_key[key]

@@ -4,6 +4,7 @@ app itself driven with the mouse in headless Chromium (p2plib.demo, notebook 09)
 from __future__ import annotations
 
 import functools
+import gc
 import io
 import json
 import os
@@ -13,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import weakref
 
 import keras
 import numpy as np
@@ -102,6 +104,21 @@ def test_translate_drawing_is_the_steps_by_hand(generator):
              if isinstance(layer, keras.layers.BatchNormalization)]
     assert all(np.array_equal(a, b) for a, b in zip(means, after, strict=True))
 
+
+
+def test_a_translated_generator_is_not_kept_alive():
+    # testtime.translate and the demo's translators cache traced functions per generator;
+    # neither may keep a model (and its graphs) alive once its user drops it.
+    def translate_and_drop():
+        generator = models.unet_generator(image_size=32, base_filters=4)
+        for mode in ("inference", "paper"):
+            testtime.translate(generator, np.zeros((2, 32, 32, 3), np.float32), mode)
+        translation.translator_for(generator)(np.zeros((1, 32, 32, 3), np.float32))
+        return weakref.ref(generator)
+
+    dropped = translate_and_drop()
+    gc.collect()
+    assert dropped() is None
 
 def test_edges_holes_and_grey_photos_keep_what_the_task_shows():
     rng = np.random.default_rng(0)

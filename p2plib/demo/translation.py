@@ -11,13 +11,11 @@ forward pass through a ``Translator``, which traces it once per mode. Which gene
 from __future__ import annotations
 
 import os
-import threading
 import weakref
 from pathlib import Path
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from p2plib import data, export, models, pretrained, testtime
 from p2plib.demo.drawings import LABEL_TASKS, generator_input, get_task
@@ -28,38 +26,21 @@ __all__ = ["Translator", "check_generator", "default_task", "load_pretrained",
 
 
 class Translator:
-    """A generator and ``testtime.translate`` traced once per test-time mode (notebook 09).
-
-    Calling it is ``testtime.translate(generator, batch, test_mode)`` inside a
-    ``tf.function``: the same arithmetic without Python's per-layer overhead, which is a
-    good part of a 256x256 forward pass on a CPU (benchmarks/demo_latency.py measures it).
-    It holds the generator weakly, so a translator never keeps a model alive.
+    """A generator's ``testtime.translate``, which traces the forward pass once per test-time
+    mode and image size (notebook 09): the same arithmetic without Python's per-layer
+    overhead, a good part of a 256x256 forward pass on a CPU (benchmarks/demo_latency.py
+    measures it). It holds the generator weakly, so a translator never keeps a model alive.
     """
 
     def __init__(self, generator):
         self._generator = weakref.ref(generator)
-        self._functions = {}
-        self._lock = threading.Lock()
 
     @property
     def generator(self):
         return self._generator()
 
-    def function(self, test_mode: str):
-        """The traced ``testtime.translate`` of ``test_mode``, traced on first use."""
-        testtime.check_test_mode(test_mode)
-        with self._lock:
-            if test_mode not in self._functions:
-                reference = self._generator
-
-                def run(batch):
-                    return testtime.translate(reference(), batch, test_mode)
-
-                self._functions[test_mode] = tf.function(run)
-            return self._functions[test_mode]
-
     def __call__(self, batch, test_mode: str = "inference"):
-        return self.function(test_mode)(batch)
+        return testtime.translate(self.generator, batch, test_mode)
 
     def picture(self, image, test_mode: str = "inference") -> np.ndarray:
         """The generator's picture (uint8 HxWx3) of one uint8 image: ``data.normalize``, one

@@ -901,11 +901,10 @@ def _check_port(host: str, port: int) -> None:
 def demo_command(args) -> int:
     task = _task_for(args)
     _check_port(args.host, args.port)  # before the model loads
-    port = cluster.free_ports(1, args.host)[0] if args.port == 0 else args.port
     source = args.model if args.model is not None else (args.pretrained or "facades")
     app = DrawingDemo(source, task=task, test_mode=args.test_mode,
                       language=args.language)
-    url = app.launch(host=args.host, port=port, inline=False)
+    url = app.launch(host=args.host, port=args.port, inline=False)  # 0: any free port
     with contextlib.suppress(KeyboardInterrupt):
         print(f"The {task} demo is running at {url} (Ctrl+C stops it)", flush=True)
         while True:

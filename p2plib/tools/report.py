@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 from PIL import Image
 
-from p2plib import data
+from p2plib import data, files
 
 __all__ = ["cpu_name", "image_row", "load_image_row", "machine", "save_image_row"]
 
@@ -54,12 +54,13 @@ def image_row(images, gap: int = 2) -> np.ndarray:
 
 
 def save_image_row(images, path) -> Path:
-    """Save ``image_row(images)`` as a PNG with a 256-colour palette (small files)."""
+    """Save ``image_row(images)`` as a PNG with a 256-colour palette (small files), whole
+    or not at all."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     picture = Image.fromarray(image_row(images))
-    picture.quantize(256, method=Image.Quantize.MEDIANCUT,
-                     dither=Image.Dither.NONE).save(path, optimize=True)
+    with files.written_atomically(path) as temporary:
+        picture.quantize(256, method=Image.Quantize.MEDIANCUT,
+                         dither=Image.Dither.NONE).save(temporary, optimize=True)
     return path
 
 
